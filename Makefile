@@ -1,0 +1,27 @@
+# Two commands on a fresh machine: `make demo` runs the pipeline end to end, `make test` runs every check.
+VENV ?= .venv
+PIP_LOG := $(VENV)/pip.log
+PIP := $(VENV)/bin/pip install --disable-pip-version-check -q
+
+.PHONY: demo test
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+$(VENV)/.runtime: pyproject.toml | $(VENV)/bin/python
+	@echo "installing sakari-sync into $(VENV) (log: $(PIP_LOG))"
+	@$(PIP) -e . >$(PIP_LOG) 2>&1 || (cat $(PIP_LOG); exit 1)
+	@touch $@
+
+$(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
+	@echo "installing sakari-sync with its dev tools into $(VENV) (log: $(PIP_LOG))"
+	@$(PIP) -e '.[dev]' >$(PIP_LOG) 2>&1 || (cat $(PIP_LOG); exit 1)
+	@touch $@ $(VENV)/.runtime
+
+demo: $(VENV)/.runtime
+	$(VENV)/bin/sakari-sync demo
+
+test: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest

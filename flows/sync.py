@@ -1,0 +1,148 @@
+"""`sync-contacts` and `reconcile-contacts`: the stages in order, one Prefect task per page or batch."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from blocks.sakari import SakariCredentials
+from sakari_client import SakariClient
+from sakari_sync.config import SyncParameters
+from tasks.extract import extract_page
+from tasks.load import load_batch, plan_load, stage_page
+from tasks.plan import build_plan
+from tasks.reconcile import reconcile_account
+from tasks.report import Progress, SyncReport, publish_plan, publish_summary
+from tasks.run import RunContext, close_run, note_cursor, open_run
+from tasks.transform import transform_page
+
+BATCHES_IN_FLIGHT = 2  # the next batch's requests start while the last one's stragglers finish
+
+
+def _run_name() -> str:
+    """Say what ran: `<sync name>-sync`, `-full`, `-dry-run` or `-reconcile`."""
+    params: dict[str, Any] = flow_run.parameters.get("params") or {}
+    if flow_run.flow_name == "reconcile-contacts":
+        mode = "reconcile"
+    elif flow_run.parameters.get("dry_run"):
+        mode = "dry-run"
+    else:
+        mode = "full" if params.get("full_refresh") else "sync"
+    return f"{params.get('name', 'contacts')}-{mode}"
+
+
+@flow(name="sync-contacts", flow_run_name=_run_name, log_prints=False)
+async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncReport:
+    """Bring Sakari in step with the source: send new and changed contacts, read back, report every row."""
+    run = open_run(params, dry_run=dry_run, run_id=_short_id())
+    succeeded = False
+    try:
+        stage_source(run)
+        if dry_run:
+            run.report.plan = [row.model_dump() for row in build_plan(run)]
+        else:
+            async with await _client(run) as client:
+                await load_changes(run, client)
+                if params.reconcile.enabled:
+                    await _reconcile(run, client)
+        succeeded = True
+    finally:
+        report = close_run(run, succeeded=succeeded)
+    report.flow_run_url = flow_run.ui_url
+    publish_summary(report, run.store.rejects_for(run.run_id, limit=50))
+    publish_plan(report)
+    return report
+
+
+@flow(name="reconcile-contacts", flow_run_name=_run_name, log_prints=False)
+async def reconcile_contacts(params: SyncParameters) -> dict[str, Any]:
+    """Read Sakari back and compare it with everything this sync has written; repair if configured."""
+    run = open_run(params, run_id=_short_id(), stage=False)
+    try:
+        async with await _client(run) as client:
+            await _reconcile(run, client)
+    finally:
+        close_run(run, succeeded=False)  # a reconcile alone never moves the cursor
+    return run.report.reconcile or {}
+
+
+def _short_id() -> str | None:
+    return str(flow_run.id)[:12] if flow_run.id else None
+
+
+def stage_source(run: RunContext) -> None:
+    """Read the source page by page, transform each page, and stage it for loading."""
+    after, page_no = None, 0
+    while True:
+        page = extract_page(run.source, run.params.source, after, run.watermark, page_no)
+        if page.rows.empty:
+            break
+        run.report.extracted += len(page.rows)
+        note_cursor(run, page.max_cursor)
+        result = transform_page(page.rows, run.params, page_no)
+        stage_page(run.store, run.run_id, result.valid, result.rejects, page_no)
+        after, page_no = page.last_key, page_no + 1
+    plan_load(run)
+
+
+async def _client(run: RunContext) -> SakariClient:
+    creds = await SakariCredentials.aload(run.params.sakari.block)
+    run.endpoint = f"{creds.base_url}/accounts/{creds.account_id}"
+    cfg = run.params.sakari
+    return creds.get_client(
+        rate_limit=cfg.rate_limit,
+        initial_rate=run.store.get_rate(run.endpoint),
+        max_in_flight=cfg.max_in_flight,
+    )
+
+
+async def load_changes(run: RunContext, client: SakariClient) -> None:
+    """Send what changed, a batch per task, two batches in flight."""
+    cfg = run.params.sakari
+    progress = Progress(run.pending, "Contacts sent to Sakari")
+    in_flight: set[asyncio.Task[dict[str, int]]] = set()
+    try:
+        for index, batch in enumerate(run.store.iter_changes(run.run_id, cfg.batch_size)):
+            if len(in_flight) >= BATCHES_IN_FLIGHT:
+                await _collect(run, progress, in_flight, asyncio.FIRST_COMPLETED)
+            task = load_batch(client, run.store, batch, cfg.merge_strategy, run.run_id, index)
+            in_flight.add(asyncio.ensure_future(task))
+        await _collect(run, progress, in_flight, asyncio.ALL_COMPLETED)
+    finally:
+        for task in in_flight:
+            task.cancel()
+        run.report.requests = client.stats.requests
+        run.report.throttled = client.stats.rate_limited
+        run.report.learned_rate = client.current_rate
+        if client.current_rate:
+            run.store.set_rate(run.endpoint, client.current_rate)
+
+
+async def _collect(
+    run: RunContext, progress: Progress, in_flight: set[asyncio.Task[dict[str, int]]], when: str
+) -> None:
+    if not in_flight:
+        return
+    done, _ = await asyncio.wait(in_flight, return_when=when)
+    for task in done:
+        in_flight.discard(task)
+        counts = task.result()
+        run.report.add_outcomes(counts)
+        progress.advance(sum(counts.values()))
+    run.renew()
+
+
+async def _reconcile(run: RunContext, client: SakariClient) -> None:
+    cfg = run.params
+    found = await reconcile_account(
+        client, run.store, run.run_id, repair=cfg.reconcile.repair, merge_strategy=cfg.sakari.merge_strategy
+    )
+    run.report.reconcile = {
+        "mode": found.mode,
+        "checked": found.checked,
+        "repaired": found.repaired,
+    } | found.counts
+    run.report.requests = client.stats.requests

@@ -1,0 +1,122 @@
+"""The sync's parameters, as one pydantic model: the flow's UI form, the YAML config file and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+MergeStrategy = Literal["append", "core", "remove"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceConfig(_Strict):
+    """Where the contacts come from: a table or a query, with its key and optional cursor column."""
+
+    url: str | None = Field(None, description="SQLAlchemy URL of the source (or use `block`).")
+    block: str | None = Field(None, description="Name of a saved prefect-sqlalchemy connector block.")
+    table: str | None = Field(None, description="Table (or view) to read.")
+    query: str | None = Field(None, description="SQL query to read; values as :name bound parameters.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Bound parameters for `query`.")
+    key_column: str = Field("id", description="Unique, orderable source key; pages are read by it.")
+    cursor_column: str | None = Field(None, description="Column for incremental reads, e.g. updated_at.")
+    chunk_size: int = Field(5000, ge=1, le=100_000, description="Rows read per page.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SourceConfig:
+        if (self.url is None) == (self.block is None):
+            raise ValueError("give exactly one of source.url or source.block")
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give exactly one of source.table or source.query")
+        return self
+
+
+class ListMapping(_Strict):
+    """List membership: from a column (one or several values per row) or a constant."""
+
+    column: str | None = Field(None, description="Column holding list names (or ids).")
+    separator: str | None = Field(None, description="Split the column on this, e.g. ','.")
+    constant: list[str] = Field(default_factory=list, description="Lists every contact joins.")
+    ids: dict[str, str] = Field(
+        default_factory=dict,
+        description="Source list value -> Sakari list id; unmapped values are used as ids.",
+    )
+
+
+class MappingConfig(_Strict):
+    """Source columns for each Sakari field."""
+
+    mobile: str = Field("phone", description="Column with the phone number, in any format.")
+    country: str | None = Field(None, description="Column with an ISO country code per row.")
+    first_name: str | None = Field(None, description="Column for firstName.")
+    last_name: str | None = Field(None, description="Column for lastName.")
+    email: str | None = Field(None, description="Column for email.")
+    attributes: dict[str, str] = Field(
+        default_factory=dict, description="Sakari attribute name -> source column."
+    )
+    lists: ListMapping = Field(default_factory=ListMapping)
+
+
+class PhoneConfig(_Strict):
+    default_region: str = Field("US", description="Region for numbers written without a country code.")
+    reject_fixed_line: bool = Field(True, description="Reject numbers that cannot receive SMS.")
+
+
+class SakariConfig(_Strict):
+    """Which Sakari account, and how hard to push it."""
+
+    block: str | None = Field("sakari-demo", description="Name of a saved Sakari Credentials block.")
+    merge_strategy: MergeStrategy = Field("append", description="How Sakari merges into an existing contact.")
+    rate_limit: float | None = Field(None, gt=0, description="Cap in requests/s; unset = learn it from 429s.")
+    max_in_flight: int = Field(16, ge=1, le=256, description="Requests in flight at once.")
+    batch_size: int = Field(500, ge=1, le=10_000, description="Contacts per load task.")
+
+
+class ReconcileConfig(_Strict):
+    """Reading Sakari back after loading."""
+
+    enabled: bool = Field(True, description="Compare Sakari with what was sent, after loading.")
+    repair: bool = Field(
+        True, description="Recreate missing and rewrite drifted contacts (never blocked ones)."
+    )
+
+
+class SyncParameters(_Strict):
+    """Everything one run of `sync-contacts` needs."""
+
+    name: str = Field("contacts", description="Names this sync in the state database (ledger, cursor).")
+    source: SourceConfig
+    mapping: MappingConfig = Field(default_factory=MappingConfig)
+    phone: PhoneConfig = Field(default_factory=PhoneConfig)
+    sakari: SakariConfig = Field(default_factory=SakariConfig)
+    reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
+    state_url: str = Field("sqlite:///sakari-state.db", description="SQLAlchemy URL of the state database.")
+    full_refresh: bool = Field(False, description="Ignore the stored cursor and read everything.")
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message says what to fix."""
+
+
+def load_config(path: str | Path) -> SyncParameters:
+    """Read a YAML config file into `SyncParameters`, with one readable error if it is wrong."""
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {p} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {p} must be a mapping of parameters")
+    try:
+        return SyncParameters.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "(top level)"
+        raise ConfigError(f"config file {p}: {where}: {first['msg']}") from None

@@ -1,0 +1,120 @@
+"""`sakari-sync demo`: the whole pipeline on the embedded default, with nothing to sign up for.
+
+A sample SQLite warehouse of messy contacts, the local Sakari emulator, and a local Prefect server, all
+keeping their files in one folder (`.sakari-demo/` by default), so a second run continues from the
+first: it finds nothing changed and sends nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from sakari_sync.config import MappingConfig, SakariConfig, SourceConfig, SyncParameters
+
+DEMO_LISTS = ("newsletter", "vip")
+DEMO_BLOCK = "sakari-demo"
+
+
+def demo_parameters(folder: Path, list_ids: dict[str, str]) -> SyncParameters:
+    """The sync the demo runs: every field of the sample warehouse mapped to Sakari."""
+    return SyncParameters(
+        name="demo-contacts",
+        source=SourceConfig(
+            url=f"sqlite:///{folder / 'warehouse.db'}",
+            table="contacts",
+            key_column="id",
+            cursor_column="updated_at",
+        ),
+        mapping=MappingConfig.model_validate(
+            {
+                "mobile": "phone",
+                "country": "country",
+                "first_name": "first_name",
+                "last_name": "last_name",
+                "email": "email",
+                "attributes": {"signupDate": "signup_date", "lifetimeValue": "lifetime_value"},
+                "lists": {"column": "segments", "separator": ",", "ids": list_ids},
+            }
+        ),
+        sakari=SakariConfig(block=DEMO_BLOCK),
+        state_url=f"sqlite:///{folder / 'state.db'}",
+    )
+
+
+def _emulator_lists(url: str) -> dict[str, str]:
+    lists = httpx.get(f"{url}/_emulator/lists", timeout=10).json()
+    return {item["name"]: item["id"] for item in lists}
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from sakari_emulator.config import EmulatorConfig
+    from sakari_emulator.server import EmulatorServer
+    from sakari_sync.prefect_server import ensure_server
+    from sakari_sync.sample_data import create_sample_warehouse
+
+    folder: Path = args.dir.resolve()
+    if args.fresh and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    say = (lambda *_: None) if args.json else (lambda msg: print(msg, flush=True))
+    if not (folder / "warehouse.db").exists():
+        say(f"creating a sample warehouse of {args.rows:,} contacts in {folder / 'warehouse.db'}")
+        create_sample_warehouse(folder / "warehouse.db", rows=args.rows)
+    say("starting the Prefect server (its UI stays up while the demo runs)")
+    server = ensure_server(folder / "prefect")
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        config = EmulatorConfig(port=0, database=str(folder / "emulator.db"), lists=list(DEMO_LISTS))
+        with EmulatorServer(config) as emulator:
+            say(f"Sakari emulator at {emulator.url}")
+            report = _sync(folder, emulator.url, say)
+            _show(report, args.json)
+            _wait_for_user(args, server.ui_url, say)
+    finally:
+        server.stop()
+    if server.process is not None:
+        say(f"to reopen the UI: PREFECT_HOME={folder / 'prefect'} prefect server start --port 4200")
+    return 0 if report.failed == 0 else 1
+
+
+def _sync(folder: Path, emulator_url: str, say):  # type: ignore[no-untyped-def]
+    from sakari_sync.runner import register_blocks, run_sync, save_sakari_block
+
+    register_blocks()
+    save_sakari_block(
+        DEMO_BLOCK,
+        base_url=emulator_url,
+        account_id="demo-account",
+        client_id="demo-client",
+        client_secret="demo-secret",  # noqa: S106 - the emulator's published demo credentials
+    )
+    say("running the sync-contacts flow")
+    return run_sync(demo_parameters(folder, _emulator_lists(emulator_url)))
+
+
+def _show(report, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    from sakari_sync.runner import print_report
+
+    if as_json:
+        print(json.dumps(report.model_dump(mode="json"), sort_keys=True))
+    else:
+        print_report(report, as_json=False)
+
+
+def _wait_for_user(args: argparse.Namespace, ui_url: str, say) -> None:  # type: ignore[no-untyped-def]
+    if args.no_wait or args.json or not sys.stdin.isatty():
+        return
+    say(f"the Prefect UI is at {ui_url}; press Ctrl-C to stop")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        say("stopping")

@@ -1,0 +1,78 @@
+"""Running the flow from the command line: quiet console, the report printed, blocks saved."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+
+from sakari_sync.config import ConfigError, SyncParameters
+
+
+class _NoTraceFormatter(logging.Formatter):
+    """Console lines without tracebacks: the run's page in the UI and the debug log keep those."""
+
+    def formatException(self, ei: object) -> str:
+        return ""
+
+    def formatStack(self, stack_info: str) -> str:
+        return ""
+
+
+def quiet_console() -> None:
+    """Keep Prefect's per-task chatter and tracebacks out of the terminal (not out of the UI)."""
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
+    import prefect.logging  # noqa: F401 - configures Prefect's handlers
+
+    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                handler.setFormatter(
+                    _NoTraceFormatter("%(asctime)s | %(levelname)-7s | %(message)s", "%H:%M:%S")
+                )
+
+
+def run_sync(params: SyncParameters, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
+    """Run `sync-contacts` once in this process and return its report."""
+    quiet_console()
+    from flows.sync import sync_contacts
+
+    return asyncio.run(sync_contacts(params=params, dry_run=dry_run))
+
+
+def print_report(report: object, *, as_json: bool) -> None:
+    from tasks.report import SyncReport
+
+    assert isinstance(report, SyncReport)
+    if as_json:
+        print(json.dumps(report.model_dump(mode="json"), sort_keys=True))
+        return
+    print("\n".join(report.summary_lines()))
+    if report.flow_run_url:
+        print(f"  run in the Prefect UI: {report.flow_run_url}")
+
+
+def register_blocks() -> None:
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    from blocks.sakari import SakariCredentials
+
+    run_coro_as_sync(SakariCredentials.register_type_and_schema())
+
+
+def save_sakari_block(
+    name: str, *, base_url: str, account_id: str | None, client_id: str | None, client_secret: str | None
+) -> None:
+    """Save a Sakari Credentials block; the secret may come from SAKARI_CLIENT_SECRET instead of argv."""
+    from blocks.sakari import SakariCredentials
+
+    secret = client_secret or os.environ.get("SAKARI_CLIENT_SECRET")
+    missing = [n for n, v in (("--account-id", account_id), ("--client-id", client_id)) if not v]
+    if not secret:
+        missing.append("--client-secret or SAKARI_CLIENT_SECRET")
+    if missing:
+        raise ConfigError(f"to save a Sakari block, give {', '.join(missing)}")
+    SakariCredentials(
+        base_url=base_url, account_id=account_id, client_id=client_id, client_secret=secret
+    ).save(name, overwrite=True)

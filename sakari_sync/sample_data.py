@@ -1,0 +1,376 @@
+"""A realistic, messy `contacts` table for the demo and the tests, the same for the same rows and seed.
+
+Columns: id (key), first_name, last_name, email, phone, country (ISO2, sometimes lower case or NULL),
+plan, segments (comma-separated list names), signup_date, lifetime_value, updated_at (the cursor).
+Most phones are valid mobiles of a dozen countries, written every way people write them (national,
+international, E.164, `00` prefix, missing `+`, dashes, dots, parentheses, `(0)`, padding). The
+rest is the mess a sync must survive: about 2.5% duplicate people (same phone, conflicting fields),
+2.5% invalid numbers, 3% fixed lines and toll-free numbers, NULL and blank phones, extensions,
+non-ASCII and emoji names, invalid emails. `updated_at` is minute-rounded, so rows share values.
+Timestamps come from a fixed epoch, never the clock. Works on any SQLAlchemy URL (SQLite for the demo).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+import random
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat as Fmt
+from phonenumbers import PhoneNumberType as Kind
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    create_engine,
+    func,
+    select,
+    update,
+)
+
+__all__ = ["Mutation", "create_sample_warehouse", "mutate_sample_warehouse", "sample_url"]
+
+EPOCH = dt.datetime(2024, 1, 1)
+_META = MetaData()
+CONTACTS = Table(
+    "contacts",
+    _META,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("first_name", String(100)),
+    Column("last_name", String(100)),
+    Column("email", String(200)),
+    Column("phone", String(50)),
+    Column("country", String(2)),
+    Column("plan", String(20)),
+    Column("segments", String(200)),
+    Column("signup_date", Date),
+    Column("lifetime_value", Numeric(12, 2, asdecimal=False)),
+    Column("updated_at", DateTime),
+)
+
+# region: (weight, first names, last names)
+_PEOPLE: dict[str, tuple[int, str, str]] = {
+    "US": (
+        42,
+        "James Mary Olivia Liam Noah Ava Ethan Sophia Zoë Chloé Mason Harper",
+        "Smith Johnson O'Brien Nguyen García Miller Davis Wilson",
+    ),
+    "CA": (5, "Émilie Liam Olivia Noah Chloé Félix", "Tremblay Roy Gagnon Côté Smith"),
+    "GB": (10, "Oliver Amelia Harry Isla George Siobhán", "Jones Taylor Brown Evans O'Neill Wright"),
+    "DE": (7, "Jürgen Lena Maximilian Anna Lukas Sophie", "Müller Strauß Schmidt Weiß Groß Becker"),
+    "FR": (6, "Amélie François Léa Hélène Benoît Zoé", "Dupont Lefèvre Martin Bernard Girard"),
+    "ES": (4, "José María Sofía Nicolás Lucía Martín", "García Fernández López Peña Núñez"),
+    "MX": (5, "José Guadalupe Ximena Santiago Valentina", "Hernández Martínez Pérez Sánchez"),
+    "BR": (5, "João Ana Luíza Gonçalo Thiago", "Silva Conceição Araújo Santos"),
+    "IN": (5, "Aarav Priya Ananya Rohan Saanvi", "Sharma Patel Iyer Gupta Reddy"),
+    "AU": (3, "Jack Charlotte William Mia", "Smith Jones Williams Kelly"),
+    "JP": (3, "太郎 花子 陽菜 Yuki Haruto", "山田 佐藤 鈴木 Tanaka Sato"),
+    "NG": (2, "Chinedu Ngozi Oluwaseun Adaeze", "Okafor Adeyemi Eze Bello"),
+    "AE": (3, "محمد فاطمة أحمد Omar Layla", "العربي الحسن Haddad Nasser"),
+}
+_REGIONS = list(_PEOPLE)
+_NAMES = {region: (first.split(), last.split()) for region, (_, first, last) in _PEOPLE.items()}
+_US_AREAS = [
+    str(a) for a in (201, 202, 212, 213, 305, 312, 347, 404, 415, 503, 512, 617, 646, 702, 713, 718, 917)
+]
+_FIXED = ["GB", "DE", "FR", "ES", "AU", "JP"]
+_SEGMENTS = ["newsletter", "vip", "beta", "churn-risk", "sms-promos"]
+_EMOJI = ["🌸", "🚀", "🦄", "✨"]
+_BAD_EMAILS = [
+    "{u}@",
+    "{u}.example.com",
+    "{u}@@example.com",
+    "{u}@example",
+    "{u} @example.com",
+    "{u}@example..com",
+]
+_INVALID = ["12345", "+1 (099) 555-01{d2}", "000-000-0000", "+44 7400 1{d2}", "+1 555 555 01{d2}", "n/a",
+            "call me", "+1 415 555 01{d2} 99", "tbd"]  # fmt: skip
+_Number = tuple[str, str, str]  # region, fixed prefix of the national number, random suffix
+_T = TypeVar("_T")
+_REGION_CUM = list(itertools.accumulate(w for w, _, _ in _PEOPLE.values()))
+_PLANS, _PLAN_CUM = ["free", "pro", "enterprise", "Pro", None], [58, 86, 91, 94, 100]
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """What `mutate_sample_warehouse` changed, by contact id."""
+
+    updated: list[int]
+    inserted: list[int]
+    invalidated: int | None
+
+
+def sample_url(url_or_path: str | Path) -> str:
+    """A SQLAlchemy URL for `url_or_path`; a plain path means a SQLite file."""
+    text = str(url_or_path)
+    return text if "://" in text else f"sqlite:///{Path(text)}"
+
+
+def create_sample_warehouse(url_or_path: str | Path, rows: int, seed: int = 0) -> str:
+    """(Re)create the `contacts` table with `rows` messy contacts; returns the database URL."""
+    url = sample_url(url_or_path)
+    records = _Generator(seed).records(1, rows)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            CONTACTS.drop(conn, checkfirst=True)
+            CONTACTS.create(conn)
+            if records:
+                conn.execute(CONTACTS.insert(), records)
+    finally:
+        engine.dispose()
+    return url
+
+
+def mutate_sample_warehouse(url: str | Path, changes: int, seed: int = 0) -> Mutation:
+    """Edit `changes` rows (name/email), add about changes/10 rows, make one valid mobile invalid.
+
+    Every touched row gets an `updated_at` after the current greatest one, as a real edit would;
+    every third edit shares its timestamp with the previous one.
+    """
+    rnd = random.Random(seed)
+    engine = create_engine(sample_url(url))
+    c = CONTACTS.c
+    try:
+        with engine.begin() as conn:
+            max_id, latest = conn.execute(select(func.max(c.id), func.max(c.updated_at))).one()
+            now = (latest or EPOCH) + dt.timedelta(hours=1)
+            ids = list(conn.scalars(select(c.id).order_by(c.id)))
+            updated = sorted(rnd.sample(ids, min(changes, len(ids))))
+            for i, cid in enumerate(updated):
+                stamp = now + dt.timedelta(minutes=i // 3)
+                conn.execute(update(CONTACTS).where(c.id == cid).values(**_edit(rnd, i), updated_at=stamp))
+            new = _Generator(seed, start=now).records((max_id or 0) + 1, max(1, changes // 10))
+            conn.execute(CONTACTS.insert(), new)
+            invalidated = _invalidate_one(conn, rnd, set(updated), now)
+    finally:
+        engine.dispose()
+    return Mutation(updated, [r["id"] for r in new], invalidated)
+
+
+def _edit(rnd: random.Random, i: int) -> dict[str, Any]:
+    tag = rnd.randrange(1000, 9999)
+    if i % 3 == 0:
+        return {"first_name": f"Renamed{tag}"}
+    if i % 3 == 1:
+        return {"email": f"moved.{tag}@example.org"}
+    return {"last_name": f"Changed{tag}", "email": f"both.{tag}@example.net"}
+
+
+def _invalidate_one(conn: Connection, rnd: random.Random, skip: set[int], now: dt.datetime) -> int | None:
+    c = CONTACTS.c
+    for cid, phone, country in conn.execute(select(c.id, c.phone, c.country).order_by(c.id)):
+        if cid not in skip and _is_valid_mobile(phone, country):
+            bad = f"+1 (099) 555-01{rnd.randrange(10, 99)}"
+            conn.execute(update(CONTACTS).where(c.id == cid).values(phone=bad, updated_at=now))
+            return int(cid)
+    return None
+
+
+def _is_valid_mobile(phone: str | None, country: str | None) -> bool:
+    try:
+        number = phonenumbers.parse(phone or "", (country or "US").upper())
+    except phonenumbers.NumberParseException:
+        return False
+    kinds = (Kind.MOBILE, Kind.FIXED_LINE_OR_MOBILE)
+    return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in kinds
+
+
+@lru_cache
+def _ranges(region: str, kind: int) -> list[tuple[str, int]]:
+    """Number ranges (national prefix, free trailing digits) in which every number is valid."""
+    if kind == Kind.TOLL_FREE:
+        candidates = [("800555", 4)]
+    elif region in ("US", "CA") and kind == Kind.MOBILE:  # 555 numbers look fictional, and are valid
+        candidates = [(f"{area}555", 4) for area in (_US_AREAS if region == "US" else ["416", "604", "514"])]
+    else:
+        example = phonenumbers.example_number_for_type(region, kind)
+        assert example is not None, f"phonenumbers has no example {kind} number for {region}"
+        nsn = phonenumbers.national_significant_number(example)
+        candidates = [(nsn[:-free], free) for free in (6, 5, 4)]
+    code, kinds = phonenumbers.country_code_for_region(region), {kind, Kind.FIXED_LINE_OR_MOBILE}
+    stable = []
+    for prefix, free in candidates:
+        numbers = [phonenumbers.parse(f"+{code}{prefix}{d * free}") for d in "0592"]
+        if all(phonenumbers.is_valid_number(n) and phonenumbers.number_type(n) in kinds for n in numbers):
+            stable.append((prefix, free))
+    assert stable, f"no stable {kind} number range for {region}"
+    return stable if region in ("US", "CA") else stable[:1]
+
+
+@lru_cache
+def _layouts(region: str, prefix: str, free: int, parse_region: str) -> list[str]:
+    """Ways of writing numbers of this range that still parse as valid with `parse_region`.
+
+    Formatting depends only on the leading digits and the length, so one example per range is
+    formatted with phonenumbers and its last `free` digits are swapped per row (see `_fill`).
+    """
+    cc = str(phonenumbers.country_code_for_region(region))
+    nsn = prefix + "0" * free
+    number = phonenumbers.parse(f"+{cc}{nsn}")
+    intl = phonenumbers.format_number(number, Fmt.INTERNATIONAL)
+    national = phonenumbers.format_number(number, Fmt.NATIONAL)
+    styles = [f"+{cc}{nsn}", intl, national, "".join(ch for ch in national if ch.isdigit())]
+    styles += [intl.replace(" ", "-"), intl[1:].replace(" ", "."), "00" + intl[1:], intl[1:]]
+    styles += [f"+{cc} (0) {nsn}", f"+{cc} ({nsn[:3]}) {nsn[3:]}", f"  {intl}\t"]
+    return [s for s in styles if _parses_valid(s, parse_region)]
+
+
+def _parses_valid(text: str, region: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(text, region))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+@lru_cache(maxsize=4096)
+def _email_user(first: str, last: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore").decode()
+    return "".join(c for c in ascii_name.lower() if c.isalnum() or c == ".").strip(".") or "user"
+
+
+def _fill(layout: str, suffix: str) -> str:
+    """Put `suffix` into the last len(suffix) digit positions of `layout`."""
+    chars, todo = list(layout), list(suffix)
+    for i in range(len(chars) - 1, -1, -1):
+        if not todo:
+            break
+        if chars[i].isdigit():
+            chars[i] = todo.pop()
+    return "".join(chars)
+
+
+class _Dice(random.Random):
+    """`random.Random` plus draws that cost one float each, so 100k rows take seconds, not tens."""
+
+    def pick(self, seq: Sequence[_T]) -> _T:
+        return seq[int(self.random() * len(seq))]
+
+    def below(self, high: int, low: int = 0) -> int:
+        return low + int(self.random() * (high - low))
+
+    def weighted(self, values: Sequence[_T], cum_weights: Sequence[float]) -> _T:
+        return values[bisect.bisect(cum_weights, self.random() * cum_weights[-1])]
+
+
+class _Generator:
+    """Draws contacts from one seeded Random, so the table depends on nothing else."""
+
+    def __init__(self, seed: int, start: dt.datetime = EPOCH) -> None:
+        self.rnd, self.start = _Dice(seed), start
+        self.used: set[_Number] = set()
+        self.people: list[tuple[dict[str, Any], _Number]] = []
+
+    def records(self, first_id: int, count: int) -> list[dict[str, Any]]:
+        out = []
+        for cid in range(first_id, first_id + count):
+            if self.people and self.rnd.random() < 0.025:
+                row = self._duplicate(*self.rnd.pick(self.people))
+            else:
+                row = self._person()
+            out.append({**row, "id": cid})
+        return out
+
+    def _person(self) -> dict[str, Any]:
+        r = self.rnd
+        region = r.weighted(_REGIONS, _REGION_CUM)
+        first, last = (r.pick(names) for names in _NAMES[region])
+        row = self._details(region, first, last)
+        roll = r.random()
+        if roll < 0.885:
+            number = self._number(region, Kind.MOBILE)
+            self.people.append((row, number))
+            row["phone"] = self._write(number, row["country"])
+            if r.random() < 0.015:
+                row["phone"] += r.pick([" ext. 12", " x345", ";ext=7"])
+        elif roll < 0.91:
+            row["phone"] = r.pick(_INVALID).format(d2=r.below(99, 10))
+        elif roll < 0.94:
+            toll_free = r.random() < 0.2
+            fixed = self._number(
+                "US" if toll_free else r.pick(_FIXED), Kind.TOLL_FREE if toll_free else Kind.FIXED_LINE
+            )
+            row["phone"] = self._write(fixed, row["country"])
+        else:
+            row["phone"] = r.pick([None, None, None, "", "   "])
+        return row
+
+    def _details(self, region: str, first: str, last: str) -> dict[str, Any]:
+        r = self.rnd
+        if r.random() < 0.01:
+            first = f"{first} {r.pick(_EMOJI)}"
+        style = r.random()
+        if style > 0.85:
+            first = first.upper() if style > 0.95 else (f"  {first} " if style > 0.9 else first.lower())
+        updated = self.start + dt.timedelta(minutes=r.below(365 * 24 * 60))
+        country = None if r.random() < 0.08 else (region.lower() if r.random() < 0.05 else region)
+        return {
+            "first_name": None if r.random() < 0.02 else first,
+            "last_name": None if r.random() < 0.03 else last,
+            "email": self._email(first, last),
+            "country": country,
+            "plan": r.weighted(_PLANS, _PLAN_CUM),
+            "segments": self._segments(),
+            "signup_date": (updated - dt.timedelta(days=r.below(2000))).date(),
+            "lifetime_value": None if r.random() < 0.05 else round(r.lognormvariate(4, 1.2), 2),
+            "updated_at": updated,
+        }
+
+    def _email(self, first: str, last: str) -> str | None:
+        r = self.rnd
+        user = f"{_email_user(first, last)}{r.below(999, 1)}"
+        roll = r.random()
+        if roll < 0.05:
+            return None
+        if roll < 0.08:
+            return r.pick(_BAD_EMAILS).format(u=user)
+        domain = r.pick(["example.com", "example.org", "example.net", "mail.example.com"])
+        return f"{user}@{domain}" if roll < 0.95 else f" {user.title()}@{domain.upper()} "
+
+    def _segments(self) -> str | None:
+        r = self.rnd
+        picked = [s for s in _SEGMENTS if r.random() < 0.25]
+        if picked and r.random() < 0.05:
+            picked.append(picked[0])  # 'vip,vip'
+        joined = r.pick([",", ", ", " , "]).join(picked)
+        return None if not picked and r.random() < 0.5 else joined
+
+    def _number(self, region: str, kind: int) -> _Number:
+        r = self.rnd
+        for _ in range(1000):  # numbers are unique per table; each range holds 10^4 to 10^6
+            prefix, free = r.pick(_ranges(region, kind))
+            number = (region, prefix, f"{r.below(10**free):0{free}d}")
+            if number not in self.used:
+                self.used.add(number)
+                return number
+        raise ValueError(f"ran out of sample {region} numbers; use fewer rows")
+
+    def _write(self, number: _Number, country: str | None) -> str:
+        region, prefix, suffix = number
+        layouts = _layouts(region, prefix, len(suffix), (country or "US").upper())
+        return _fill(self.rnd.pick(layouts), suffix)
+
+    def _duplicate(self, person: dict[str, Any], number: _Number) -> dict[str, Any]:
+        """The same person again, from another system: same phone, written and filled in differently."""
+        r = self.rnd
+        twin = self._details(number[0], person["first_name"] or "", person["last_name"] or "")
+        twin["first_name"], twin["last_name"] = person["first_name"], person["last_name"]
+        if r.random() < 0.5:
+            twin["last_name"] = f"{person['last_name'] or ''}-{r.pick(['Smith', 'Lee'])}".strip("-")
+        twin["phone"] = self._write(number, twin["country"])
+        return twin

@@ -1,0 +1,361 @@
+"""Extract: read the source table or query in keyset pages, inside a read-only transaction.
+
+Paging. Each page is one statement, `SELECT * FROM <table or (query) AS src> WHERE key > :after
+[AND (cursor >= :watermark OR cursor IS NULL)] ORDER BY key LIMIT :n`, so memory holds one page
+however large the source, and any page can be re-read on its own (a retried task just passes the
+same `after_key`). Not the connector block's `fetch_many`: its cursor lives in one block instance,
+so it is lost across tasks and retries, and its `fetch_size` defaults to 1. Not OFFSET: the database
+walks past every skipped row, so reading n rows costs O(n²/chunk) and rows shift when the source
+changes mid-read. Pages fetch one extra row, so a key repeated across a page boundary (which keyset
+paging would silently skip) is caught; NULL keys are looked for once, on the first page.
+
+Incremental. With a cursor column and a watermark, rows with `cursor >= watermark` are read: `>=`,
+not `>`, so rows that share the watermark value but were written after the last run are not lost.
+Rows seen last time come back and are skipped later by their payload hash. Rows whose cursor is NULL
+are always read (they cannot be placed before or after the watermark). `Page.max_cursor` gives the
+high-water mark; store the greatest one only after every page has loaded. Full refresh: no watermark.
+
+Read-only. PostgreSQL, MySQL and Oracle run each page in `SET TRANSACTION READ ONLY`. SQLite URLs
+cannot always be reopened with `mode=ro` (`:memory:`, URIs, files the caller opened), so the
+connection gets `PRAGMA query_only = ON` for the read and OFF before it returns to the pool; a
+missing SQLite file is an error rather than silently created. Other dialects rely on the grants of
+the source's database user, which should be read-only anyway.
+
+Values are never formatted into SQL: they are bound parameters (`text()` with `:name` for queries),
+and identifiers are quoted by the dialect's compiler. Every ordinary mistake raises `SourceError`
+with one line naming the problem and the fix; messages carry no password and no row values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import URL, Connection, Engine, Select, bindparam, create_engine, inspect, or_, select
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.sql import column, literal_column, table, text
+from sqlalchemy.sql.expression import ColumnClause, ColumnElement, FromClause
+from sqlalchemy.types import NullType
+
+from sakari_client.redaction import redact
+from sakari_sync.config import SourceConfig
+
+__all__ = ["Page", "SourceError", "build_engine", "iter_pages", "read_only", "read_page"]
+
+_AFTER, _WATERMARK, _LIMIT = "_sakari_after", "_sakari_watermark", "_sakari_limit"
+_READ_ONLY_SQL = dict.fromkeys(["postgresql", "mysql", "mariadb", "oracle"], "SET TRANSACTION READ ONLY")
+_READ_ONLY_SQL["sqlite"] = "PRAGMA query_only = ON"
+
+
+class SourceError(Exception):
+    """The source cannot be read as configured; the one-line message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of source rows, with the marks the caller needs for the next page and the cursor."""
+
+    frame: pd.DataFrame
+    last_key: Any  # pass as `after_key` to read the next page
+    max_cursor: Any  # greatest cursor value in this page; None without a cursor column
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, source: SourceConfig) -> Page:
+        """Wrap a frame from `read_page`, reading its last key and greatest cursor value."""
+        last_key = frame[source.key_column].iloc[-1] if len(frame) else None
+        top = None
+        if source.cursor_column is not None and len(frame):
+            values = [v for v in frame[source.cursor_column] if v is not None]
+            try:
+                top = max(values) if values else None
+            except TypeError:
+                raise SourceError(
+                    f"source cursor column {source.cursor_column!r} mixes value types that cannot be "
+                    "compared; cast it to one type in source.query"
+                ) from None
+        return cls(frame, last_key, top)
+
+
+def build_engine(source: SourceConfig) -> Engine:
+    """Build the source Engine from `source.url`, or from the named prefect-sqlalchemy block.
+
+    The caller owns the engine and should `dispose()` it when the run ends.
+    """
+    if source.url is not None:
+        return _engine_from_url(source.url)
+    assert source.block is not None  # SourceConfig guarantees exactly one of url and block
+    return _engine_from_block(source.block)
+
+
+def _engine_from_url(url: str | URL) -> Engine:
+    try:
+        engine = create_engine(url)
+    except ModuleNotFoundError as exc:
+        raise SourceError(
+            f"source.url needs the Python package {exc.name!r}, which is not installed; install it "
+            "or pick another driver (e.g. postgresql+psycopg://)"
+        ) from None
+    except ArgumentError as exc:
+        raise SourceError(f"source.url is not a usable SQLAlchemy URL ({_first_line(exc)}); fix it") from None
+    if engine.dialect.is_async:
+        engine.dispose()
+        raise SourceError(f"source.url uses the async driver {engine.driver!r}; use a sync driver instead")
+    return engine
+
+
+def _engine_from_block(name: str) -> Engine:
+    # Importing prefect_sqlalchemy costs about 2 s, so only runs that use a block pay for it.
+    from prefect_sqlalchemy import SqlAlchemyConnector
+
+    try:
+        connector = SqlAlchemyConnector.load(name)
+    except ValueError as exc:
+        raise SourceError(
+            f"cannot load the SqlAlchemyConnector block {name!r} ({_first_line(exc)}); "
+            "create it in the Prefect UI or check source.block"
+        ) from None
+    engine: Engine = connector.get_engine()
+    return engine
+
+
+@contextmanager
+def read_only(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a read-only transaction (where the dialect has one), rolled back after."""
+    _check_sqlite_file(engine)
+    try:
+        conn = engine.connect()
+    except DBAPIError as exc:
+        raise _unreachable(engine, exc) from None
+    with conn:
+        trans = conn.begin()
+        try:
+            if engine.dialect.name in _READ_ONLY_SQL:
+                conn.exec_driver_sql(_READ_ONLY_SQL[engine.dialect.name])
+            yield conn
+        finally:
+            trans.rollback()
+            if engine.dialect.name == "sqlite":  # the setting outlives the transaction: undo it
+                conn.exec_driver_sql("PRAGMA query_only = OFF")
+
+
+def read_page(
+    engine: Engine | str | URL, source: SourceConfig, *, after_key: Any = None, watermark: Any = None
+) -> pd.DataFrame:
+    """Read the page of up to `source.chunk_size` rows whose key follows `after_key`, in key order.
+
+    `after_key=None` reads the first page; `watermark` (needs `source.cursor_column`) keeps rows with
+    cursor >= watermark. Columns hold the driver's Python values (object dtype): no integer becomes a
+    float because of a NULL, so phone numbers stored as numbers keep every digit.
+    """
+    with _engine_scope(engine) as eng:
+        stmt, params = _page_query(eng, source, after_key, watermark)
+        try:
+            with read_only(eng) as conn:
+                if after_key is None:
+                    _check_null_keys(conn, source)
+                result = conn.execute(stmt, params)
+                names = list(result.keys())
+                rows = result.fetchall()
+        except SQLAlchemyError as exc:
+            raise _explain(eng, source, exc) from None
+    _check_columns(names, source, where=_describe(source))
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=names, dtype=object)
+    if frame[source.key_column].duplicated().any():
+        raise SourceError(
+            f"source key column {source.key_column!r} has duplicate values, so paging by it would skip "
+            "rows; set source.key_column to a unique column"
+        )
+    return frame.iloc[: source.chunk_size].reset_index(drop=True)
+
+
+def iter_pages(
+    engine: Engine | str | URL, source: SourceConfig, *, watermark: Any = None, after_key: Any = None
+) -> Iterator[Page]:
+    """Yield every page of the source in key order, one page in memory at a time."""
+    with _engine_scope(engine) as eng:
+        while True:
+            frame = read_page(eng, source, after_key=after_key, watermark=watermark)
+            if frame.empty:
+                return
+            page = Page.of(frame, source)
+            yield page
+            if len(frame) < source.chunk_size:
+                return
+            after_key = page.last_key
+
+
+@contextmanager
+def _engine_scope(engine: Engine | str | URL) -> Iterator[Engine]:
+    if isinstance(engine, Engine):
+        yield engine
+        return
+    owned = _engine_from_url(engine)
+    try:
+        yield owned
+    finally:
+        owned.dispose()
+
+
+def _source_clause(source: SourceConfig) -> FromClause:
+    names = dict.fromkeys(c for c in (source.key_column, source.cursor_column) if c is not None)
+    cols: list[ColumnClause[Any]] = [column(n) for n in names]
+    if source.table is not None:
+        schema, _, name = source.table.rpartition(".")
+        return table(name, *cols, schema=schema or None)
+    assert source.query is not None  # SourceConfig guarantees exactly one of table and query
+    return text(source.query.strip().rstrip(";")).columns(*cols).subquery("src")
+
+
+def _page_query(
+    engine: Engine, source: SourceConfig, after_key: Any, watermark: Any
+) -> tuple[Select[Any], dict[str, Any]]:
+    params = _user_params(source)
+    src = _source_clause(source)
+    key = src.c[source.key_column]
+    stmt = _select_all(src)
+    if after_key is not None:
+        stmt = stmt.where(key > _bind(_AFTER))
+        params[_AFTER] = _bind_value(engine, after_key)
+    if watermark is not None:
+        if source.cursor_column is None:
+            raise SourceError("a watermark needs source.cursor_column; set it, or run a full refresh")
+        cursor = src.c[source.cursor_column]
+        stmt = stmt.where(or_(cursor >= _bind(_WATERMARK), cursor.is_(None)))
+        params[_WATERMARK] = _bind_value(engine, watermark)
+    params[_LIMIT] = source.chunk_size + 1  # one row more than a page: a key repeated across
+    return stmt.order_by(key).limit(_bind(_LIMIT)), params  # the boundary shows up as a duplicate
+
+
+def _select_all(src: FromClause) -> Select[Any]:
+    return select(literal_column("*")).select_from(src)
+
+
+def _bind(name: str) -> ColumnElement[Any]:
+    # Untyped, so drivers adapt the value themselves: no `::VARCHAR` cast against a timestamp
+    # column when a stored watermark comes back as a string, no int4 cast of a bigint key.
+    return bindparam(name, type_=NullType())
+
+
+def _bind_value(engine: Engine, value: Any) -> Any:
+    # sqlite3's implicit date adapters are deprecated; this is the text they produced.
+    if engine.dialect.name == "sqlite" and hasattr(value, "isoformat"):
+        return str(value)
+    return value
+
+
+def _user_params(source: SourceConfig) -> dict[str, Any]:
+    if source.query is None:
+        if source.params:
+            raise SourceError("source.params only apply to source.query; remove them or use a query")
+        return {}
+    wanted = set(text(source.query).compile().params)
+    for name in sorted(wanted - source.params.keys()):
+        raise SourceError(f"source.query uses :{name} but source.params has no value for it; add one")
+    for name in sorted(source.params.keys() - wanted):
+        raise SourceError(f"source.params has {name!r} but source.query has no :{name}; fix the name")
+    for name in sorted(wanted & {_AFTER, _WATERMARK, _LIMIT}):
+        raise SourceError(f"source.query may not use the reserved parameter :{name}; rename it")
+    return dict(source.params)
+
+
+def _check_null_keys(conn: Connection, source: SourceConfig) -> None:
+    src = _source_clause(source)
+    probe = _select_all(src).where(src.c[source.key_column].is_(None)).limit(1)
+    if conn.execute(probe, _user_params(source)).first() is not None:
+        raise SourceError(
+            f"source key column {source.key_column!r} has NULL values, which paging cannot reach; "
+            "filter them out in source.query or pick another key_column"
+        )
+
+
+def _check_columns(names: Sequence[str], source: SourceConfig, *, where: str) -> None:
+    available = ", ".join(names)
+    if source.key_column not in names:
+        raise SourceError(
+            f"source key column {source.key_column!r} not found in {where}; "
+            f"set source.key_column to one of: {available}"
+        )
+    if source.cursor_column is not None and source.cursor_column not in names:
+        raise SourceError(
+            f"source cursor column {source.cursor_column!r} not found in {where}; "
+            f"set source.cursor_column to one of: {available} (or unset it)"
+        )
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise SourceError(f"{where} returns column(s) {', '.join(twice)} twice; alias them apart")
+
+
+def _explain(engine: Engine, source: SourceConfig, exc: SQLAlchemyError) -> SourceError:
+    """Turn a failed page read into a SourceError that says which part of the config is wrong."""
+    if source.table is not None:
+        schema, _, name = source.table.rpartition(".")
+        tables = _table_names(engine, schema or None)
+        if tables is not None and name not in tables:
+            listed = ", ".join(sorted(tables)[:20]) or "none"
+            return SourceError(
+                f"source table {source.table!r} not found in {_safe_url(engine)}; "
+                f"check source.table (tables and views there: {listed})"
+            )
+    try:
+        with read_only(engine) as conn:
+            probe = _select_all(_source_clause(source)).limit(0)
+            names = list(conn.execute(probe, _user_params(source)).keys())
+    except SQLAlchemyError as probe_exc:
+        return SourceError(f"{_describe(source)} failed: {_db_message(probe_exc)}; fix the SQL")
+    try:
+        _check_columns(names, source, where=_describe(source))
+    except SourceError as columns_error:
+        return columns_error
+    return SourceError(f"reading {_describe(source)} failed: {_db_message(exc)}")
+
+
+def _table_names(engine: Engine, schema: str | None) -> set[str] | None:
+    try:
+        with read_only(engine) as conn:
+            inspector = inspect(conn)
+            return set(inspector.get_table_names(schema)) | set(inspector.get_view_names(schema))
+    except SQLAlchemyError:
+        return None  # cannot list them (e.g. no rights): fall through to the database's own message
+
+
+def _check_sqlite_file(engine: Engine) -> None:
+    url = engine.url
+    database = url.database or ""
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:") or url.query.get("uri"):
+        return
+    if not Path(database).exists():
+        raise SourceError(f"SQLite database file {database!r} does not exist; check source.url")
+
+
+def _unreachable(engine: Engine, exc: DBAPIError) -> SourceError:
+    url = engine.url
+    where = f"{url.host}:{url.port or 'default port'}" if url.host else (url.database or "(default)")
+    detail = _first_line(exc.orig)
+    if url.password:
+        detail = detail.replace(str(url.password), "***")
+    return SourceError(
+        f"cannot connect to the source database at {where} ({_safe_url(engine)}): {detail}; "
+        "check that it is running and that source.url (or the block) is right"
+    )
+
+
+def _describe(source: SourceConfig) -> str:
+    return f"source table {source.table!r}" if source.table is not None else "source.query"
+
+
+def _safe_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _db_message(exc: BaseException) -> str:
+    # The driver's own first line, never SQLAlchemy's rendering (which appends SQL and parameters).
+    return redact(_first_line(getattr(exc, "orig", None) or exc))
+
+
+def _first_line(exc: object) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

@@ -1,0 +1,212 @@
+"""Phone normalisation: any value a source column may hold -> an E.164 mobile number, or a reason.
+
+`normalize_phone` is pure and never raises. Decisions (each pinned by tests/transform/nasty_rows.py):
+
+- **Extensions** (`x123`, `ext. 123`, `;ext=123`, `#123`, `,123`) are dropped and the main number kept:
+  an SMS reaches the line, not the extension. The `detail` says an extension was dropped.
+- **Letters** are refused (`unparseable_phone`), apart from an extension marker and a `tel:` prefix.
+  Vanity numbers (`1-800-FLOWERS`) are business lines, not mobiles, and converting letters to digits
+  would also turn text such as "call 415…" into a made-up number.
+- **Two numbers in one field** (split by `, ; / | & +`, a line break, "or" / "and", each part holding
+  7 or more digits) are refused as `ambiguous_phone`: we cannot know which one texts the person.
+- **Full-width or other Unicode digits and `＋`** are folded to ASCII (NFKC) before parsing.
+- **'+'**: honoured before the first digit (`+ 44…`, `(+44)…`, `++44…`); a trailing '+' is ignored;
+  a '+' between digits makes the value unparseable (or ambiguous, if a second number follows).
+- **Integers and integral floats** (`4155550123`, `4155550123.0` from a numeric column with NULLs)
+  are read as digits; booleans and fractional floats are unparseable.
+- **Validity** is libphonenumber's `is_valid_number`; a number that parses but is not valid is
+  `invalid_phone`. Non-geographic numbers (+800, +882…) have no country for Sakari: `non_geographic`.
+- **Line type**, with `reject_fixed_line`: MOBILE, FIXED_LINE_OR_MOBILE (US, CA… where the two cannot
+  be told apart) and VOIP (virtual numbers usually take SMS) are kept; FIXED_LINE, TOLL_FREE,
+  PREMIUM_RATE, SHARED_COST, PERSONAL_NUMBER, PAGER, UAN and VOICEMAIL are `not_mobile`.
+  Without `reject_fixed_line` every valid number is kept.
+- **Idempotent**: normalising an E.164 result again, with any region, gives the same result.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import NamedTuple
+
+import phonenumbers
+from phonenumbers import (
+    NumberParseException,
+    PhoneMetadata,
+    PhoneNumber,
+    PhoneNumberFormat,
+    PhoneNumberType,
+)
+
+# The private helper lets one pass give both region and type (see _classify); phonenumbers has had it
+# since 2011. Without it we fall back to the public calls, which cost one more pass per number.
+_type_helper: Callable[[str, PhoneMetadata], int] | None
+try:
+    from phonenumbers.phonenumberutil import _number_type_helper as _type_helper
+except ImportError:  # pragma: no cover - depends on the installed phonenumbers
+    _type_helper = None
+
+MISSING_PHONE = "missing_phone"
+UNPARSEABLE_PHONE = "unparseable_phone"
+AMBIGUOUS_PHONE = "ambiguous_phone"
+BAD_COUNTRY = "bad_country"
+INVALID_PHONE = "invalid_phone"
+NON_GEOGRAPHIC = "non_geographic"
+NOT_MOBILE = "not_mobile"
+
+_TYPE_NAMES: dict[int, str] = {
+    value: name.lower() for name, value in vars(PhoneNumberType).items() if name.isupper()
+}
+SMS_CAPABLE_TYPES = frozenset(
+    {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.VOIP}
+)
+"""Line types kept when `reject_fixed_line` is on; every other valid type is `not_mobile`."""
+
+# Keep every compiled metadata pattern: data from many countries thrashes `re`'s 512-entry cache,
+# and recompiling dominates a bulk run. A public phonenumbers switch; it costs a few MB.
+phonenumbers.enable_pattern_cache()
+
+SUPPORTED_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
+_REGION_ALIASES = {"UK": "GB"}  # not ISO 3166, but what people type
+_MAX_INPUT = 250  # libphonenumber's own limit on the raw string
+
+# The common case (digits, spaces, brackets, dots, dashes, one leading '+') skips every pre-check.
+_PLAIN = re.compile(r"\+?[ ().\-]*[0-9][0-9 ().\-]*")
+_FORMATTING = str.maketrans("", "", " ().-")
+_SEPARATORS = re.compile(r"[,;/|&+\n\r]|\s(?:or|and)\s", re.IGNORECASE)
+_TEL_PREFIX = re.compile(r"^\s*tel:\s*", re.IGNORECASE)
+_EXTENSION = re.compile(
+    r"\s*(?:;\s*ext\s*=|e?xt(?:ension|n)?\.?|x|#|,)\s*:?\s*\d{1,7}\s*#?\s*$", re.IGNORECASE
+)
+_PARSE_ERRORS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "unknown country calling code",
+    NumberParseException.NOT_A_NUMBER: "not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+
+
+class PhoneResult(NamedTuple):
+    """One normalised phone: `e164` and `region` when kept, else `reason` (a reject code) and `detail`."""
+
+    e164: str | None
+    reason: str | None
+    line_type: str | None = None
+    region: str | None = None
+    detail: str | None = None
+
+
+def resolve_region(value: object) -> str | None:
+    """An ISO 3166 alpha-2 region from a country cell (case-insensitive, 'UK' = GB), or None."""
+    if not isinstance(value, str):
+        return None
+    code = value.strip().upper()
+    code = _REGION_ALIASES.get(code, code)
+    return code if code in SUPPORTED_REGIONS else None
+
+
+def phone_text(raw: object) -> str | None:
+    """The text of a phone cell: strings as they are, integers and integral floats as digits."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return None
+
+
+def normalize_phone(raw: object, region: str | None, *, reject_fixed_line: bool) -> PhoneResult:
+    """Normalise one phone value to E.164 with `region` as the default country; never raises.
+
+    `region` is an ISO 3166 alpha-2 code (or None when unknown: then only '+' numbers parse).
+    The result's `region` is the number's own region, which is what Sakari's `mobile.country` wants.
+    """
+    text = phone_text(raw)
+    if text is None:
+        if raw is None or (isinstance(raw, float) and raw != raw):
+            return PhoneResult(None, MISSING_PHONE, detail="no phone number")
+        return PhoneResult(None, UNPARSEABLE_PHONE, detail=f"a {type(raw).__name__} is not a phone number")
+    if _PLAIN.fullmatch(text):
+        # Dropping the formatting first halves libphonenumber's parse time and changes no result
+        # (test_phones.py checks this against parsing the raw text).
+        return _parse(text.translate(_FORMATTING), region, reject_fixed_line, None)
+    return _normalize_messy(text, region, reject_fixed_line)
+
+
+def _normalize_messy(text: str, region: str | None, reject_fixed_line: bool) -> PhoneResult:
+    """The slow path: Unicode folding, empties, two numbers, extensions and letters, then parse."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = text.strip()
+    if not text:
+        return PhoneResult(None, MISSING_PHONE, detail="no phone number")
+    if len(text) > _MAX_INPUT:
+        return PhoneResult(None, UNPARSEABLE_PHONE, detail=f"{len(text)} characters long")
+    parts = [p for p in _SEPARATORS.split(text) if p and sum(c.isdigit() for c in p) >= 7]
+    if len(parts) > 1:
+        return PhoneResult(None, AMBIGUOUS_PHONE, detail=f"{len(parts)} numbers in one field")
+    text = _TEL_PREFIX.sub("", text)
+    stripped = _EXTENSION.sub("", text)
+    note = "extension dropped" if stripped != text else None
+    if any(c.isalpha() for c in stripped):
+        return PhoneResult(None, UNPARSEABLE_PHONE, detail="letters in the number (vanity numbers not read)")
+    return _parse(stripped, region, reject_fixed_line, note)
+
+
+def _parse(text: str, region: str | None, reject_fixed_line: bool, note: str | None) -> PhoneResult:
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE and region is None:
+            return PhoneResult(None, BAD_COUNTRY, detail="no +country code and no usable country")
+        return PhoneResult(None, UNPARSEABLE_PHONE, detail=_PARSE_ERRORS.get(exc.error_type, "unreadable"))
+    number_region, number_type = _classify(number)
+    e164: str = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    line_type = _TYPE_NAMES.get(number_type, "unknown")
+    if number_type == PhoneNumberType.UNKNOWN:
+        return PhoneResult(None, INVALID_PHONE, detail=_join("not a valid number for its country", note))
+    if number_region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
+        return PhoneResult(None, NON_GEOGRAPHIC, line_type, detail=_join("non-geographic number", note))
+    if reject_fixed_line and number_type not in SMS_CAPABLE_TYPES:
+        return PhoneResult(None, NOT_MOBILE, line_type, number_region, _join(f"a {line_type} number", note))
+    return PhoneResult(e164, None, line_type, number_region, note)
+
+
+def _classify(number: PhoneNumber) -> tuple[str | None, int]:
+    """(region, number type) in one pass; the type is UNKNOWN exactly when `is_valid_number` is False.
+
+    This is `region_code_for_number` followed by `number_type`, sharing the type check that finding
+    the region of a shared calling code (+1, +7, +44…) already did, so a row costs no more than
+    `is_valid_number`. test_phones.py checks it against the public calls.
+    """
+    country_code = number.country_code or 0
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    if not regions:
+        return None, PhoneNumberType.UNKNOWN
+    nsn = phonenumbers.national_significant_number(number)
+    if _type_helper is None:  # pragma: no cover - depends on the installed phonenumbers
+        return phonenumbers.region_code_for_number(number), int(phonenumbers.number_type(number))
+    if len(regions) == 1:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, regions[0])
+        return regions[0], PhoneNumberType.UNKNOWN if metadata is None else _type_helper(nsn, metadata)
+    for region in regions:
+        metadata = PhoneMetadata.metadata_for_region(region)
+        if metadata is None:
+            continue
+        if metadata.leading_digits is not None:
+            if re.match(metadata.leading_digits, nsn):
+                return region, _type_helper(nsn, metadata)
+            continue
+        number_type = _type_helper(nsn, metadata)
+        if number_type != PhoneNumberType.UNKNOWN:
+            return region, number_type
+    return None, PhoneNumberType.UNKNOWN
+
+
+def _join(text: str, note: str | None) -> str:
+    return f"{text}; {note}" if note else text

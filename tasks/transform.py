@@ -1,0 +1,305 @@
+"""The transform stage: source rows in, Sakari create bodies and rejected rows out (pure, no I/O).
+
+`transform_chunk(df, ...)` returns `TransformResult(valid, rejects)`:
+- valid: source_key, mobile (E.164), cursor_sort, cursor (text or None), payload (canonical JSON of
+  the Sakari create body, None fields omitted), payload_hash (sha256 hex of payload);
+- rejects: source_key, reason (a key of REJECT_REASONS), detail (no private data), mobile_masked.
+Every column holds Python objects (`None`, never NaN, for a missing cursor).
+
+A row gets one reason, the first that applies: missing_key; then the phone (see tasks/phones.py);
+then firstName, lastName, email, attributes and lists, in that order (field_too_long, bad_text,
+bad_email). Value conversions are in tasks/values.py.
+
+- **Country**: the row's country column (ISO 3166 alpha-2, any case, 'UK' = GB) when set, else the
+  default region. It only tells the parser how to read a national number: a number written with
+  +country code keeps its own region, and `mobile.country` is always the number's region. A country
+  cell that is not a code rejects the row as `bad_country` only when the number needs it.
+- **Email**: a present but malformed email rejects the row (`bad_email`) rather than sending the
+  contact without it: the mapping asked for that field, and a silently dropped email is lost data.
+- **Lists**: the list column's value (split on `separator` if set), trimmed, plus the constants,
+  each mapped through `ids` (unmapped names used as ids), de-duplicated and sorted by id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from sakari_client.redaction import mask_phone
+from sakari_sync.config import ListMapping, MappingConfig, PhoneConfig
+from tasks import phones
+from tasks.phones import PhoneResult, normalize_phone, phone_text, resolve_region
+from tasks.values import (
+    BAD_TEXT,
+    FIELD_TOO_LONG,
+    MAX_EMAIL_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_VALUE_LENGTH,
+    RowRejectedError,
+    attribute_value,
+    canonical_json,
+    clean_text,
+    cursor_columns,
+    is_missing,
+    key_text,
+)
+
+MISSING_KEY = "missing_key"
+BAD_EMAIL = "bad_email"
+DUPLICATE_MOBILE = "duplicate_mobile"
+
+REJECT_REASONS: dict[str, str] = {
+    MISSING_KEY: "The key column is empty, so the row cannot be tracked.",
+    phones.MISSING_PHONE: "The mobile column is empty.",
+    phones.UNPARSEABLE_PHONE: "The mobile value is not a phone number (letters, too short or too long).",
+    phones.AMBIGUOUS_PHONE: "The mobile value holds more than one phone number.",
+    phones.BAD_COUNTRY: "A national number whose country column is not an ISO 3166 alpha-2 code.",
+    phones.INVALID_PHONE: "Not a valid number for its country (wrong length or unassigned range).",
+    phones.NON_GEOGRAPHIC: "A non-geographic number (+800, +882…), which has no country for Sakari.",
+    phones.NOT_MOBILE: "A valid number that cannot take SMS (fixed line, toll-free, premium…).",
+    BAD_EMAIL: "The email is present but not a valid address.",
+    FIELD_TOO_LONG: "A text field is longer than its limit; it is not truncated.",
+    BAD_TEXT: "A text field holds control characters or bytes that are not UTF-8.",
+    DUPLICATE_MOBILE: "Another row has the same mobile and wins (greater cursor, then key).",
+}
+
+VALID_COLUMNS = ("source_key", "mobile", "cursor_sort", "cursor", "payload", "payload_hash")
+REJECT_COLUMNS = ("source_key", "reason", "detail", "mobile_masked")
+REPORT_COLUMNS = ("mobile_masked", "winner_source_key", "collapsed_source_keys", "collapsed_count")
+
+DEDUPE_RULE = (
+    "Among rows with the same mobile, the greatest (cursor_sort, source_key) wins; both are compared "
+    "as strings, code point by code point."
+)
+# The same rule for the state database, which applies it across chunks. The collation must be
+# binary: PostgreSQL `COLLATE "C"`, SQLite's default BINARY.
+DEDUPE_ORDER_SQL = "cursor_sort DESC, source_key DESC"
+
+_EMAIL = re.compile(
+    r"(?!\.)(?!.*\.\.)[^\s@\"(),:;<>\[\\\]]{1,64}(?<!\.)@"
+    r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[\w-]{1,59})"
+)
+_MASK_INPUT = 64  # mask at most this much of a raw phone cell
+
+
+class TransformResult(NamedTuple):
+    valid: pd.DataFrame
+    rejects: pd.DataFrame
+
+
+def dedupe_rank(cursor_sort: str, source_key: str) -> tuple[str, str]:
+    """The de-duplication order (see DEDUPE_RULE): among one mobile's rows, the greatest wins."""
+    return (cursor_sort, source_key)
+
+
+def transform_chunk(
+    df: pd.DataFrame,
+    mapping: MappingConfig,
+    phone: PhoneConfig,
+    *,
+    key_column: str,
+    cursor_column: str | None,
+) -> TransformResult:
+    """Map a chunk of source rows to Sakari create payloads; every row is either valid or rejected.
+
+    Raises ValueError only for configuration the data cannot fix: a mapped column the chunk lacks,
+    or an unknown default region. Bad row values never raise.
+    """
+    mapper = _RowMapper(mapping, phone, key_column=key_column)
+    rows = zip(*(_column(df, name).tolist() for name in mapper.columns), strict=True)
+    sorts: list[str]
+    texts: list[str | None]
+    if cursor_column is None:
+        sorts, texts = [""] * len(df), [None] * len(df)
+    else:
+        sorts, texts = cursor_columns(_column(df, cursor_column))
+    for position, (row, sort, text) in enumerate(zip(rows, sorts, texts, strict=True)):
+        mapper.map_row(position, row, sort, text)
+    return TransformResult(_frame(mapper.valid, VALID_COLUMNS), _frame(mapper.rejects, REJECT_COLUMNS))
+
+
+def dedupe_by_mobile(valid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Keep one row per mobile by `dedupe_rank`: (winners, duplicate_mobile rejects, collapsed report).
+
+    Winners keep their order. The report has one row per collapsed mobile: mobile_masked,
+    winner_source_key, collapsed_source_keys (sorted, comma-separated) and collapsed_count.
+    """
+    mobiles: list[str] = valid["mobile"].tolist()
+    sorts: list[str] = valid["cursor_sort"].tolist()
+    keys: list[str] = valid["source_key"].tolist()
+    ranks = [dedupe_rank(c, k) for c, k in zip(sorts, keys, strict=True)]
+    best: dict[str, int] = {}
+    for i, mobile in enumerate(mobiles):
+        j = best.get(mobile)
+        if j is None or ranks[i] > ranks[j]:
+            best[mobile] = i
+    losers = [i for i, mobile in enumerate(mobiles) if best[mobile] != i]
+    winners = valid.iloc[sorted(best.values())].reset_index(drop=True)
+    rejects: list[tuple[Any, ...]] = []
+    collapsed: dict[str, list[str]] = {}
+    for i in losers:
+        winner_key = ranks[best[mobiles[i]]][1]
+        detail = f"same mobile as source key {winner_key!r}, which wins (greater cursor, then key)"
+        rejects.append((ranks[i][1], DUPLICATE_MOBILE, detail, mask_phone(mobiles[i])))
+        collapsed.setdefault(mobiles[i], []).append(ranks[i][1])
+    report = [
+        (mask_phone(m), ranks[best[m]][1], ", ".join(sorted(ks)), len(ks)) for m, ks in collapsed.items()
+    ]
+    return (
+        winners,
+        _frame(_rows_to_columns(rejects, len(REJECT_COLUMNS)), REJECT_COLUMNS),
+        _frame(_rows_to_columns(report, len(REPORT_COLUMNS)), REPORT_COLUMNS),
+    )
+
+
+class _RowMapper:
+    """Positions of the mapped columns in a row tuple, and the per-chunk caches."""
+
+    def __init__(self, mapping: MappingConfig, phone: PhoneConfig, *, key_column: str) -> None:
+        self.default_region = resolve_region(phone.default_region)
+        if self.default_region is None:
+            raise ValueError(f"phone.default_region {phone.default_region!r} is not a known region code")
+        self.reject_fixed_line = phone.reject_fixed_line
+        self.key_column = key_column
+        self.columns: list[str] = [key_column, mapping.mobile]
+        self.country_at = self._at(mapping.country)
+        self.texts = [
+            (field, at, limit)
+            for field, column, limit in (
+                ("firstName", mapping.first_name, MAX_NAME_LENGTH),
+                ("lastName", mapping.last_name, MAX_NAME_LENGTH),
+                ("email", mapping.email, MAX_EMAIL_LENGTH),
+            )
+            if (at := self._at(column)) is not None
+        ]
+        self.attributes = [(name, self._add(column)) for name, column in sorted(mapping.attributes.items())]
+        self.lists: ListMapping = mapping.lists
+        self.list_at = self._at(mapping.lists.column)
+        self.constant_ids = frozenset(mapping.lists.ids.get(n, n) for n in mapping.lists.constant)
+        self.constant_refs = [{"id": list_id} for list_id in sorted(self.constant_ids)]
+        self.list_cache: dict[str, list[dict[str, str]]] = {}
+        self.valid: list[list[Any]] = [[] for _ in VALID_COLUMNS]
+        self.rejects: list[list[Any]] = [[] for _ in REJECT_COLUMNS]
+
+    def _at(self, column: str | None) -> int | None:
+        return None if column is None else self._add(column)
+
+    def _add(self, column: str) -> int:
+        self.columns.append(column)
+        return len(self.columns) - 1
+
+    def map_row(self, position: int, row: Sequence[Any], cursor_sort: str, cursor: str | None) -> None:
+        """Append the row to the valid columns or to the reject columns."""
+        key = key_text(row[0])
+        if key is None:
+            detail = f"row {position} of the chunk has no {self.key_column}"
+            self._reject("", MISSING_KEY, detail, _mask_raw(row[1]))
+            return
+        if self.country_at is None:
+            result = normalize_phone(row[1], self.default_region, reject_fixed_line=self.reject_fixed_line)
+        else:
+            result = self.normalize(row[1], row[self.country_at])
+        e164 = result.e164
+        if e164 is None:
+            self._reject(key, result.reason or "", result.detail or "", _mask_raw(row[1]))
+            return
+        try:
+            payload = canonical_json(self.body(row, e164, result.region))
+        except RowRejectedError as exc:
+            self._reject(key, exc.reason, exc.detail, mask_phone(e164))
+            return
+        # Columns of strings, not a list of row tuples: strings are not tracked by the garbage
+        # collector, so a 100k-row chunk does not set off full collections.
+        keys, mobiles, sorts, cursors, payloads, hashes = self.valid
+        keys.append(key)
+        mobiles.append(e164)
+        sorts.append(cursor_sort)
+        cursors.append(cursor)
+        payloads.append(payload)
+        hashes.append(hashlib.sha256(payload.encode()).hexdigest())
+
+    def _reject(self, key: str, reason: str, detail: str, masked: str) -> None:
+        for column, value in zip(self.rejects, (key, reason, detail, masked), strict=True):
+            column.append(value)
+
+    def normalize(self, raw: Any, country: Any) -> PhoneResult:
+        """normalize_phone with the row's country, or the default region when it has none."""
+        region = self.default_region
+        if not (is_missing(country) or (isinstance(country, str) and not country.strip())):
+            region = resolve_region(country)
+            if region is None:
+                return self._bad_country(raw, country)
+        return normalize_phone(raw, region, reject_fixed_line=self.reject_fixed_line)
+
+    def _bad_country(self, raw: Any, country: Any) -> PhoneResult:
+        result = normalize_phone(raw, None, reject_fixed_line=self.reject_fixed_line)
+        if result.reason != phones.BAD_COUNTRY:
+            return result  # a +country number does not need the country column
+        shown = str(country)[:20]
+        detail = f"country {shown!r} is not an ISO 3166 alpha-2 code and the number has no +country code"
+        return result._replace(detail=detail)
+
+    def body(self, row: Sequence[Any], e164: str, region: str | None) -> dict[str, Any]:
+        """The Sakari create body for a row whose phone is valid; raises RowRejectedError."""
+        body: dict[str, Any] = {"mobile": {"number": e164, "country": region}}
+        for field, at, limit in self.texts:
+            text = clean_text(row[at], field, limit)
+            if text is None:
+                continue
+            if field == "email" and not _EMAIL.fullmatch(text):
+                raise RowRejectedError(BAD_EMAIL, "email is not a valid address")
+            body[field] = text
+        if self.attributes:
+            attributes = {}
+            for name, at in self.attributes:
+                value = attribute_value(row[at], name)
+                if value is not None:
+                    attributes[name] = value
+            if attributes:
+                body["attributes"] = attributes
+        lists = self.constant_refs if self.list_at is None else self.list_refs(row[self.list_at])
+        if lists:
+            body["lists"] = lists
+        return body
+
+    def list_refs(self, value: Any) -> list[dict[str, str]]:
+        """[{"id": ...}] for the row's list cell plus the constant lists, sorted by id."""
+        cache_key = value if isinstance(value, str) else None
+        if cache_key is not None and cache_key in self.list_cache:
+            return self.list_cache[cache_key]
+        text = clean_text(value, "lists", MAX_VALUE_LENGTH)
+        if text is None:
+            return self.constant_refs
+        names = text.split(self.lists.separator) if self.lists.separator else [text]
+        ids = self.constant_ids.union(self.lists.ids.get(n, n) for n in (p.strip() for p in names) if n)
+        refs = [{"id": list_id} for list_id in sorted(ids)]
+        if cache_key is not None:
+            self.list_cache[cache_key] = refs
+        return refs
+
+
+def _column(df: pd.DataFrame, name: str) -> pd.Series:
+    if name not in df.columns:
+        raise ValueError(f"the mapping names column {name!r}, which the source rows do not have")
+    column = df[name]
+    if isinstance(column, pd.DataFrame):
+        raise ValueError(f"the source rows have more than one column named {name!r}")
+    return column
+
+
+def _mask_raw(raw: Any) -> str:
+    text = phone_text(raw)
+    return mask_phone(text[:_MASK_INPUT]) if text else ""
+
+
+def _frame(data: Sequence[Sequence[Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """A frame of object columns (None stays None) from one sequence of values per column."""
+    return pd.DataFrame({c: pd.Series(list(v), dtype=object) for c, v in zip(columns, data, strict=True)})
+
+
+def _rows_to_columns(rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
+    return list(zip(*rows, strict=True)) if rows else [()] * width

@@ -1,0 +1,71 @@
+"""POST contacts with Content-Type text/csv: bulk upsert with per-row errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conftest import CONTACTS, Emulator
+from .schema import assert_contact, assert_error
+
+CSV = {"Content-Type": "text/csv"}
+
+
+async def _upload(emu: Emulator, text: str, strategy: str | None = None) -> dict[str, Any]:
+    params = {} if strategy is None else {"mergeStrategy": strategy}
+    response = await emu.client.post(CONTACTS, content=text.encode(), headers=CSV, params=params)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    assert body["success"] is True
+    return body["data"]
+
+
+async def test_csv_rows_are_upserted_and_bad_rows_reported_by_row_number(emu: Emulator) -> None:
+    vip, news = emu.lists["VIP"], emu.lists["News"]
+    data = await _upload(emu, (
+        "country,firstName,lastName,email,mobile,lists,Tier\n"
+        f"US,Ann,Lee,ann@example.com,+14155550300,{vip},gold\n"
+        "US,Bad,Number,,12,,\n"
+        f"GB,Bo,Ek,,07700 900301,{vip};{news},\n"
+        f"US,Cy,Do,,+14155550302,{'f' * 24},\n"
+        "US,Ann,Lee-Smith,,+14155550300,,silver\n"
+    ))  # fmt: skip
+    assert (data["submitted"], data["inserted"], data["updated"], data["success"]) == (5, 2, 1, 3)
+    assert data["errors"] == [
+        {"row": 2, "code": "CONT-001", "description": "Invalid mobile number"},
+        {"row": 4, "code": "EMU-LIST-UNKNOWN", "description": f"Unknown list id: {'f' * 24}"},
+    ]
+    for contact in data["contacts"]:
+        assert_contact(contact)
+    ann, bo, ann_again = data["contacts"]
+    assert ann["attributes"] == {"Tier": "gold"} and ann_again["attributes"] == {"Tier": "silver"}
+    assert ann_again["id"] == ann["id"] and ann_again["lastName"] == "Lee-Smith"
+    assert bo["mobile"]["number"] == "+447700900301"
+    assert [m["name"] for m in bo["lists"]] == ["VIP", "News"]
+    assert len(emu.backend.all_contacts()) == 2
+
+
+async def test_csv_merge_strategy_applies(emu: Emulator) -> None:
+    await emu.create_ok({"firstName": "Old", "mobile": {"number": "+14155550310"}, "attributes": {"keep": "1"}})
+    data = await _upload(emu, "mobile,firstName,city\n+14155550310,New,Oslo\n", strategy="remove")
+    [contact] = data["contacts"]
+    assert contact["firstName"] == "New" and contact["attributes"] == {"city": "Oslo"}
+
+
+async def test_csv_blocked_row_is_accepted_with_cont_010(emu: Emulator) -> None:
+    await emu.client.post("/_emulator/block", json={"mobile": "+14155550320"})
+    data = await _upload(emu, f"mobile,lists\n+14155550320,{emu.lists['VIP']}\n")
+    [contact] = data["contacts"]
+    assert contact["error"]["code"] == "CONT-010" and contact["lists"] == []
+    assert data["errors"] == []
+
+
+async def test_csv_row_with_too_many_cells_is_a_row_error(emu: Emulator) -> None:
+    data = await _upload(emu, "mobile,firstName\n+14155550330,A,extra\n\n+14155550331,B\n")
+    assert [e["row"] for e in data["errors"]] == [1]
+    assert data["submitted"] == 2 and data["inserted"] == 1
+
+
+async def test_csv_without_a_mobile_column_is_400(emu: Emulator) -> None:
+    response = await emu.client.post(CONTACTS, content=b"phone,firstName\n1,A\n", headers=CSV)
+    assert response.status_code == 400
+    assert_error(response.json(), "EMU-BAD-REQUEST")

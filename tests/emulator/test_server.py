@@ -1,0 +1,101 @@
+"""EmulatorServer, the command line and a file database that outlives the emulator."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sakari_emulator.cli import add_arguments, run
+from sakari_emulator.config import EmulatorConfig
+from sakari_emulator.models import ContactInput
+from sakari_emulator.server import EmulatorServer
+
+from .conftest import CREDENTIALS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::"])
+def test_cli_refuses_a_non_loopback_host_with_one_line_and_exit_2(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(_args("--host", host)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--allow-remote" in err and host in err
+
+
+def test_cli_rejects_out_of_range_values_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(_args("--error-rate", "1.5")) == 2
+    assert "error_rate" in capsys.readouterr().err
+
+
+def test_cli_options_reach_the_config() -> None:
+    args = _args("--list", "VIP", "--list", "News", "--no-retry-after", "--rate-limit", "5", "--burst", "2",
+                 "--token-ttl", "9", "--latency", "0.1", "--latency-jitter", "0.05", "--error-rate", "0.1",
+                 "--drop-rate", "0.2", "--throttle-burst-every", "10", "--throttle-burst-length", "1",
+                 "--seed", "4", "--database", "x.db", "--client-id", "c", "--client-secret", "s",
+                 "--account-id", "a", "--port", "0")  # fmt: skip
+    assert (args.lists, args.retry_after, args.rate_limit, args.burst, args.seed) == (["VIP", "News"], False, 5, 2, 4)
+    assert (args.token_ttl, args.latency, args.latency_jitter, args.error_rate, args.drop_rate) == (
+        9, 0.1, 0.05, 0.1, 0.2,
+    )  # fmt: skip
+    assert (args.throttle_burst_every, args.throttle_burst_length) == (10, 1)
+    assert (args.database, args.client_id, args.client_secret, args.account_id) == ("x.db", "c", "s", "a")
+
+
+def test_cli_serves_prints_list_ids_and_stops_cleanly_on_ctrl_c() -> None:
+    command = [sys.executable, "-m", "sakari_emulator", "--port", "0", "--list", "VIP", "--seed", "1"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout is not None
+        banner = [child.stdout.readline() for _ in range(4)]
+        url = banner[0].split()[-1]
+        lists = httpx.get(f"{url}/_emulator/lists").json()
+        assert f"list 'VIP': {lists[0]['id']}" in banner[3]
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=10) == 0
+        assert child.stderr is not None and child.stderr.read() == ""
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def test_server_refuses_a_non_loopback_host_unless_allowed() -> None:
+    with pytest.raises(ValueError, match="allow_remote"):
+        EmulatorServer(EmulatorConfig(host="0.0.0.0", port=0))
+
+
+def test_server_on_port_0_picks_a_free_port_and_stops_cleanly() -> None:
+    with EmulatorServer(EmulatorConfig(port=0)) as one, EmulatorServer(EmulatorConfig(port=0)) as two:
+        assert one.url != two.url
+        assert httpx.post(f"{one.url}/oauth2/token", json=CREDENTIALS).status_code == 200
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{one.url}/_emulator/stats")
+
+
+def test_a_second_run_on_the_same_database_file_sees_the_first_runs_contacts(tmp_path: Path) -> None:
+    config = EmulatorConfig(port=0, database=str(tmp_path / "emulator.db"), lists=["VIP"])
+    with EmulatorServer(config) as first:
+        vip = first.backend.lists()[0][0]
+        contact, _ = first.backend.create_contact(ContactInput(mobile="+14155550600", lists=(vip,)), "append")
+        first.backend.block_mobile("+14155550601")
+    with EmulatorServer(EmulatorConfig(**{**config.__dict__, "lists": ["VIP", "News"]})) as second:
+        assert second.backend.lists()[0] == (vip, "VIP")
+        assert [c.id for c in second.backend.all_contacts()] == [contact.id]
+        new, _ = second.backend.create_contact(ContactInput(mobile="+14155550601"), "append")
+        assert new.blocked is not None and new.id != contact.id
