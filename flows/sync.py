@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow
 from prefect.runtime import flow_run
@@ -84,12 +84,14 @@ def stage_source(run: RunContext) -> None:
         note_cursor(run, page.max_cursor)
         result = transform_page(page.rows, run.params, page_no)
         stage_page(run.store, run.run_id, result.valid, result.rejects, page_no)
+        if len(page.rows) < run.params.source.chunk_size:
+            break  # a short page is the last one: no need to ask for an empty one
         after, page_no = page.last_key, page_no + 1
     plan_load(run)
 
 
 async def _client(run: RunContext) -> SakariClient:
-    creds = await SakariCredentials.aload(run.params.sakari.block)
+    creds = cast(SakariCredentials, await SakariCredentials.aload(run.params.sakari.block))
     run.endpoint = f"{creds.base_url}/accounts/{creds.account_id}"
     cfg = run.params.sakari
     return creds.get_client(
@@ -108,12 +110,12 @@ async def load_changes(run: RunContext, client: SakariClient) -> None:
         for index, batch in enumerate(run.store.iter_changes(run.run_id, cfg.batch_size)):
             if len(in_flight) >= BATCHES_IN_FLIGHT:
                 await _collect(run, progress, in_flight, asyncio.FIRST_COMPLETED)
-            task = load_batch(client, run.store, batch, cfg.merge_strategy, run.run_id, index)
-            in_flight.add(asyncio.ensure_future(task))
+            sending = load_batch(client, run.store, batch, cfg.merge_strategy, run.run_id, index)
+            in_flight.add(asyncio.ensure_future(sending))
         await _collect(run, progress, in_flight, asyncio.ALL_COMPLETED)
     finally:
-        for task in in_flight:
-            task.cancel()
+        for pending in in_flight:
+            pending.cancel()
         run.report.requests = client.stats.requests
         run.report.throttled = client.stats.rate_limited
         run.report.learned_rate = client.current_rate

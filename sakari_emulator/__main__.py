@@ -9,7 +9,9 @@ from .cli import add_arguments, run
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sakari_emulator", description="Local Sakari API emulator.")
+    parser = argparse.ArgumentParser(
+        prog="python -m sakari_emulator", description="Local Sakari API emulator."
+    )
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

@@ -6,6 +6,8 @@ Wired by the project as `sakari-sync emulator ...`; also `python -m sakari_emula
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sqlite3
 import sys
 
 from .config import EmulatorConfig, is_loopback_host
@@ -14,82 +16,100 @@ from .server import EmulatorServer
 _DEFAULTS = EmulatorConfig()
 
 
+# Numeric fault options: flag, type, metavar, help. Their defaults come from EmulatorConfig.
+_FAULT_OPTIONS: list[tuple[str, type, str, str]] = [
+    ("--rate-limit", float, "REQ_PER_S", "token bucket per account; over it: 429 (default off)"),
+    ("--burst", int, "N", "bucket size (default %(default)s)"),
+    ("--token-ttl", float, "SECONDS", "access token lifetime (default %(default)s)"),
+    ("--latency", float, "SECONDS", "mean latency added to each API answer"),
+    ("--latency-jitter", float, "SECONDS", "latency varies uniformly by +/- this"),
+    ("--error-rate", float, "SHARE", "share of API calls answered 500 or 503 (0..1)"),
+    ("--drop-rate", float, "SHARE", "share of writes whose connection drops after commit (0..1)"),
+    ("--throttle-burst-every", float, "SECONDS", "period of windows where every call gets 429 (0 = none)"),
+    ("--throttle-burst-length", float, "SECONDS", "length of each 429 window"),
+]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the emulator's options on `parser`."""
     d = _DEFAULTS
     where = parser.add_argument_group("where and who")
     where.add_argument("--host", default=d.host, help="address to bind (default %(default)s; loopback only)")
-    where.add_argument("--port", type=int, default=d.port, help="port (default %(default)s; 0 picks a free one)")
+    where.add_argument("--port", type=int, default=d.port, help="port (default %(default)s; 0: any free)")
     where.add_argument("--database", default=d.database, help="SQLite file, or :memory: (default)")
     where.add_argument("--client-id", default=d.client_id, help="OAuth client id (default %(default)s)")
-    where.add_argument("--client-secret", default=d.client_secret, help="OAuth client secret (default demo-secret)")
+    where.add_argument("--client-secret", default=d.client_secret, help="OAuth client secret (demo-secret)")
     where.add_argument("--account-id", default=d.account_id, help="account id (default %(default)s)")
-    where.add_argument("--list", dest="lists", action="append", default=[], metavar="NAME",
-                       help="create a list (repeatable); its id is printed at start")  # fmt: skip
+    where.add_argument(
+        "--list", dest="lists", action="append", default=[], metavar="NAME",
+        help="create a list (repeatable); its id is printed at start",
+    )  # fmt: skip
     where.add_argument("--seed", type=int, default=None, help="seed for ids and faults (reproducible runs)")
     where.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     where.add_argument("--verbose", action="store_true", help="log every request (uvicorn access log)")
     faults = parser.add_argument_group("faults (all off by default)")
-    faults.add_argument("--rate-limit", type=float, default=None, metavar="REQ_PER_S",
-                        help="token bucket per account; over it: 429")  # fmt: skip
-    faults.add_argument("--burst", type=int, default=d.burst, help="bucket size (default %(default)s)")
-    faults.add_argument("--no-retry-after", dest="retry_after", action="store_false",
-                        help="send 429 without a Retry-After header")  # fmt: skip
-    faults.add_argument("--token-ttl", type=float, default=d.token_ttl, metavar="SECONDS",
-                        help="access token lifetime (default %(default)s)")  # fmt: skip
-    faults.add_argument("--latency", type=float, default=d.latency, metavar="SECONDS", help="mean added latency")
-    faults.add_argument("--latency-jitter", type=float, default=d.latency_jitter, metavar="SECONDS",
-                        help="latency varies uniformly by +/- this")  # fmt: skip
-    faults.add_argument("--error-rate", type=float, default=d.error_rate, metavar="SHARE",
-                        help="share of API calls answered 500 or 503 (0..1)")  # fmt: skip
-    faults.add_argument("--drop-rate", type=float, default=d.drop_rate, metavar="SHARE",
-                        help="share of writes whose connection drops after commit (0..1)")  # fmt: skip
-    faults.add_argument("--throttle-burst-every", type=float, default=d.throttle_burst_every, metavar="SECONDS",
-                        help="period of 429 windows (0 = none)")  # fmt: skip
-    faults.add_argument("--throttle-burst-length", type=float, default=d.throttle_burst_length,
-                        metavar="SECONDS", help="length of each 429 window")  # fmt: skip
+    faults.add_argument(
+        "--no-retry-after", dest="retry_after", action="store_false", help="send 429 without Retry-After"
+    )
+    for flag, kind, metavar, text in _FAULT_OPTIONS:
+        default = getattr(d, flag.removeprefix("--").replace("-", "_"))
+        faults.add_argument(flag, type=kind, default=default, metavar=metavar, help=text)
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     """An `EmulatorConfig` from parsed options (ValueError if a value is out of range)."""
     return EmulatorConfig(
-        host=args.host, port=args.port, database=args.database, client_id=args.client_id,
-        client_secret=args.client_secret, account_id=args.account_id, lists=list(args.lists),
-        rate_limit=args.rate_limit, burst=args.burst, retry_after=args.retry_after,
-        token_ttl=args.token_ttl, latency=args.latency, latency_jitter=args.latency_jitter,
-        error_rate=args.error_rate, drop_rate=args.drop_rate,
-        throttle_burst_every=args.throttle_burst_every, throttle_burst_length=args.throttle_burst_length,
-        seed=args.seed, allow_remote=args.allow_remote,
-    )  # fmt: skip
+        host=args.host,
+        port=args.port,
+        database=args.database,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        account_id=args.account_id,
+        lists=list(args.lists),
+        rate_limit=args.rate_limit,
+        burst=args.burst,
+        retry_after=args.retry_after,
+        token_ttl=args.token_ttl,
+        latency=args.latency,
+        latency_jitter=args.latency_jitter,
+        error_rate=args.error_rate,
+        drop_rate=args.drop_rate,
+        throttle_burst_every=args.throttle_burst_every,
+        throttle_burst_length=args.throttle_burst_length,
+        seed=args.seed,
+        allow_remote=args.allow_remote,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until Ctrl-C (or SIGTERM); 0 on a clean stop, 2 on bad options."""
+    """Serve until Ctrl-C (or SIGTERM); 0 on a clean stop, 2 on bad options or an unusable port/file."""
     try:
         config = config_from_args(args)
     except ValueError as exc:
-        print(f"sakari emulator: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
     if not config.allow_remote and not is_loopback_host(config.host):
-        print(
-            f"sakari emulator: refusing to listen on non-loopback host {config.host!r}: it has no real "
-            "security; pass --allow-remote to do it anyway",
-            file=sys.stderr,
+        return _fail(
+            f"refusing to listen on non-loopback host {config.host!r}: the emulator has no real "
+            "security; pass --allow-remote to do it anyway"
         )
-        return 2
-    server = EmulatorServer(config, access_log=args.verbose)
+    try:
+        server = EmulatorServer(config, access_log=args.verbose)
+    except sqlite3.Error as exc:
+        return _fail(f"cannot open database {config.database!r}: {exc}")
     try:
         server.bind()
     except OSError as exc:
-        print(f"sakari emulator: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
         server.backend.close()
-        return 2
+        return _fail(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}")
     _print_banner(server)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
+
+
+def _fail(message: str) -> int:
+    print(f"sakari emulator: {message}", file=sys.stderr)
+    return 2
 
 
 def _print_banner(server: EmulatorServer) -> None:

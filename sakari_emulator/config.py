@@ -55,6 +55,8 @@ class EmulatorConfig:
 
     def __post_init__(self) -> None:
         check_faults({name: getattr(self, name) for name in FAULT_FIELDS})
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port must be between 0 and 65535")
         if not self.client_id or not self.client_secret or not self.account_id:
             raise ValueError("client_id, client_secret and account_id must not be empty")
         if len(set(self.lists)) != len(self.lists) or any(not name.strip() for name in self.lists):

@@ -11,12 +11,12 @@ import math
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
 
-from .config import FAULT_FIELDS, EmulatorConfig, check_faults
+from .config import EmulatorConfig, check_faults
 from .exceptions import InjectedFaultError, RateLimitedError
 
 
@@ -44,6 +44,26 @@ def install_log_filter() -> None:
         logger.addFilter(DroppedConnectionLogFilter())
 
 
+@dataclass(frozen=True)
+class FaultSettings:
+    """The fault fields of `EmulatorConfig`, validated."""
+
+    rate_limit: float | None
+    burst: int
+    retry_after: bool
+    token_ttl: float
+    latency: float
+    latency_jitter: float
+    error_rate: float
+    drop_rate: float
+    throttle_burst_every: float
+    throttle_burst_length: float
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> FaultSettings:
+        return cls(**check_faults(values))
+
+
 @dataclass
 class _Bucket:
     tokens: float
@@ -57,7 +77,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._seed = config.seed
         self._random = random.Random(config.seed)
-        self._settings: dict[str, Any] = config.faults()
+        self._settings = FaultSettings.from_values(config.faults())
         self._buckets: dict[str, _Bucket] = {}
         self._epoch = time.monotonic()
 
@@ -70,25 +90,23 @@ class FaultPlan:
 
     def settings(self) -> dict[str, Any]:
         """A copy of the current fault settings."""
-        with self._lock:
-            return dict(self._settings)
+        return asdict(self._settings)
 
     def update(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply validated changes (ValueError if invalid); restarts buckets and 429 windows."""
         with self._lock:
-            merged = check_faults({**self._settings, **changes})
-            self._settings = {name: merged[name] for name in FAULT_FIELDS}
+            self._settings = FaultSettings.from_values({**asdict(self._settings), **changes})
             self._buckets.clear()
             self._epoch = time.monotonic()
-            return dict(self._settings)
+            return asdict(self._settings)
 
     @property
     def token_ttl(self) -> float:
-        return float(self._settings["token_ttl"])
+        return self._settings.token_ttl
 
     def delay(self) -> float:
         """Seconds to wait before answering: uniform in latency ± jitter, never below 0."""
-        latency, jitter = self._settings["latency"], self._settings["latency_jitter"]
+        latency, jitter = self._settings.latency, self._settings.latency_jitter
         if not latency and not jitter:
             return 0.0
         with self._lock:
@@ -102,13 +120,13 @@ class FaultPlan:
             if wait is None:
                 wait = self._bucket_wait(account_id, now)
             if wait is not None:
-                retry = max(1, math.ceil(wait)) if self._settings["retry_after"] else None
+                retry = max(1, math.ceil(wait)) if self._settings.retry_after else None
                 raise RateLimitedError(retry)
         self.inject_error()
 
     def inject_error(self) -> None:
         """Raise a 500 or 503 for a share `error_rate` of calls."""
-        rate = self._settings["error_rate"]
+        rate = self._settings.error_rate
         if rate:
             with self._lock:
                 hit = self._random.random() < rate
@@ -118,7 +136,7 @@ class FaultPlan:
 
     def should_drop(self) -> bool:
         """True for a share `drop_rate` of writes: answer nothing once the write has committed."""
-        rate = self._settings["drop_rate"]
+        rate = self._settings.drop_rate
         if not rate:
             return False
         with self._lock:
@@ -126,21 +144,21 @@ class FaultPlan:
 
     def _window_wait(self, now: float) -> float | None:
         # Windows sit at the end of each period, so a fresh emulator starts with a quiet stretch.
-        every, length = self._settings["throttle_burst_every"], self._settings["throttle_burst_length"]
+        every, length = self._settings.throttle_burst_every, self._settings.throttle_burst_length
         if not every or not length:
             return None
         phase = (now - self._epoch) % every
         return every - phase if phase >= every - length else None
 
     def _bucket_wait(self, account_id: str, now: float) -> float | None:
-        rate = self._settings["rate_limit"]
+        rate = self._settings.rate_limit
         if rate is None:
             return None
-        burst = float(self._settings["burst"])
+        burst = float(self._settings.burst)
         bucket = self._buckets.setdefault(account_id, _Bucket(burst, now))
         bucket.tokens = min(burst, bucket.tokens + (now - bucket.stamp) * rate)
         bucket.stamp = now
         if bucket.tokens >= 1.0:
             bucket.tokens -= 1.0
             return None
-        return (1.0 - bucket.tokens) / float(rate)
+        return (1.0 - bucket.tokens) / rate

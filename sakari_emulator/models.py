@@ -101,7 +101,9 @@ def build_contact(
     )
 
 
-def merge_contact(existing: Contact, data: ContactInput, country: str | None, strategy: str, now: str) -> Contact:
+def merge_contact(
+    existing: Contact, data: ContactInput, country: str | None, strategy: str, now: str
+) -> Contact:
     """Apply a create onto the contact with the same mobile, per `mergeStrategy`."""
     merged = replace(existing, attributes=dict(existing.attributes), updated_at=now)
     if strategy == "remove":

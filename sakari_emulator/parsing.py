@@ -158,6 +158,8 @@ def _attributes(value: Any) -> dict[str, Scalar] | None:
 def _lists(value: Any) -> tuple[str, ...] | None:
     if value is None:
         return None
-    if not isinstance(value, list) or not all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in value):
+    if not isinstance(value, list) or not all(
+        isinstance(i, dict) and isinstance(i.get("id"), str) for i in value
+    ):
         raise SakariError('lists must be an array of {"id": "<list id>"}')
     return tuple(item["id"] for item in value)

@@ -50,10 +50,9 @@ def normalize_mobile(number: str, country: str | None) -> tuple[str, str | None]
     if not _is_digits(raw):
         raise InvalidMobileError()
     code = CALLING_CODES[iso]
-    if code == _NANP and len(raw) == 11 and raw.startswith("1"):
-        raw = raw[1:]
-    elif raw.startswith("0"):
-        raw = raw[1:]
+    nanp_with_one = code == _NANP and len(raw) == 11 and raw.startswith("1")
+    if nanp_with_one or raw.startswith("0"):
+        raw = raw[1:]  # the trunk prefix
     digits = code + raw
     _check_digits(digits)
     return "+" + digits, iso

@@ -30,6 +30,10 @@ def render_contact(contact: Contact, list_names: Mapping[str, str]) -> dict[str,
     out["mobile"] = mobile
     out["lists"] = [_membership(m.list_id, m.opt_in, m.opt_out, list_names) for m in contact.lists]
     out["attributes"] = dict(contact.attributes)
+    # Adding a contact through the API implies consent, so optIn is its creation time; a mobile that
+    # was blocked before its contact existed never opted in.
+    if contact.blocked is None or contact.blocked > contact.created_at:
+        out["optIn"] = contact.created_at
     if contact.blocked is not None:
         out["blocked"] = contact.blocked
         out["error"] = dict(BLOCKED_ERROR)
@@ -46,7 +50,9 @@ def _membership(list_id: str, opt_in: str, opt_out: str | None, names: Mapping[s
     return out
 
 
-def render_page(contacts: list[Contact], names: Mapping[str, str], offset: int, limit: int, total: int) -> dict[str, Any]:
+def render_page(
+    contacts: list[Contact], names: Mapping[str, str], offset: int, limit: int, total: int
+) -> dict[str, Any]:
     """A list answer: `{success, pagination, data}`."""
     return {
         "success": True,

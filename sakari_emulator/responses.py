@@ -44,7 +44,7 @@ async def issue_token(request: Request) -> Response:
     """POST /oauth2/token: client credentials (JSON or form) -> `{access_token, token_type}`."""
     backend = backend_of(request)
     backend.faults.inject_error()
-    fields = parse_token_request(await request.body(), request.headers.get("content-type", ""))
+    fields = parse_token_request(await request.body(), request.headers.get("content-type", "").lower())
     if fields.get("grant_type") != "client_credentials":
         raise SakariError("grant_type must be client_credentials")
     token = backend.tokens.issue(
@@ -58,7 +58,7 @@ async def create_contacts(request: Request) -> Response:
     backend = _guard(request)
     strategy = parse_merge_strategy(request.query_params)
     body = await request.body()
-    if request.headers.get("content-type", "").startswith("text/csv"):
+    if request.headers.get("content-type", "").lower().startswith("text/csv"):
         result = backend.bulk_upsert(parse_csv(body), strategy)
         return JSONResponse(render_bulk(result, backend.list_names()), status_code=201)
     contact, _ = backend.create_contact(parse_contact(parse_json(body)), strategy)

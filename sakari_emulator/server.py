@@ -30,7 +30,9 @@ class EmulatorServer:
     def __init__(self, config: EmulatorConfig | None = None, *, access_log: bool = False) -> None:
         self.config = config or EmulatorConfig()
         if not self.config.allow_remote and not is_loopback_host(self.config.host):
-            raise ValueError(f"refusing to serve on non-loopback host {self.config.host!r} without allow_remote")
+            raise ValueError(
+                f"refusing to serve on non-loopback host {self.config.host!r} without allow_remote"
+            )
         self.app: Starlette = create_app(self.config)
         uvicorn_config = uvicorn.Config(
             self.app,

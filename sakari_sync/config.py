@@ -70,7 +70,7 @@ class PhoneConfig(_Strict):
 class SakariConfig(_Strict):
     """Which Sakari account, and how hard to push it."""
 
-    block: str | None = Field("sakari-demo", description="Name of a saved Sakari Credentials block.")
+    block: str = Field("sakari-demo", description="Name of a saved Sakari Credentials block.")
     merge_strategy: MergeStrategy = Field("append", description="How Sakari merges into an existing contact.")
     rate_limit: float | None = Field(None, gt=0, description="Cap in requests/s; unset = learn it from 429s.")
     max_in_flight: int = Field(16, ge=1, le=256, description="Requests in flight at once.")

@@ -13,13 +13,21 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from sakari_sync.config import MappingConfig, SakariConfig, SourceConfig, SyncParameters
+from sakari_sync.sample_data import SEGMENTS
 
-DEMO_LISTS = ("newsletter", "vip")
+if TYPE_CHECKING:
+    from tasks.report import SyncReport
+
+Say = Callable[[str], None]
+
+DEMO_LISTS = SEGMENTS
 DEMO_BLOCK = "sakari-demo"
 
 
@@ -64,7 +72,7 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.fresh and folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    say = (lambda *_: None) if args.json else (lambda msg: print(msg, flush=True))
+    say: Say = _silent if args.json else _print
     if not (folder / "warehouse.db").exists():
         say(f"creating a sample warehouse of {args.rows:,} contacts in {folder / 'warehouse.db'}")
         create_sample_warehouse(folder / "warehouse.db", rows=args.rows)
@@ -85,7 +93,15 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0 if report.failed == 0 else 1
 
 
-def _sync(folder: Path, emulator_url: str, say):  # type: ignore[no-untyped-def]
+def _silent(_: str) -> None:
+    pass
+
+
+def _print(message: str) -> None:
+    print(message, flush=True)
+
+
+def _sync(folder: Path, emulator_url: str, say: Say) -> SyncReport:
     from sakari_sync.runner import register_blocks, run_sync, save_sakari_block
 
     register_blocks()
@@ -100,7 +116,7 @@ def _sync(folder: Path, emulator_url: str, say):  # type: ignore[no-untyped-def]
     return run_sync(demo_parameters(folder, _emulator_lists(emulator_url)))
 
 
-def _show(report, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _show(report: SyncReport, as_json: bool) -> None:
     from sakari_sync.runner import print_report
 
     if as_json:
@@ -109,7 +125,7 @@ def _show(report, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         print_report(report, as_json=False)
 
 
-def _wait_for_user(args: argparse.Namespace, ui_url: str, say) -> None:  # type: ignore[no-untyped-def]
+def _wait_for_user(args: argparse.Namespace, ui_url: str, say: Say) -> None:
     if args.no_wait or args.json or not sys.stdin.isatty():
         return
     say(f"the Prefect UI is at {ui_url}; press Ctrl-C to stop")

@@ -6,8 +6,12 @@ import asyncio
 import json
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from sakari_sync.config import ConfigError, SyncParameters
+
+if TYPE_CHECKING:
+    from tasks.report import SyncReport
 
 
 class _NoTraceFormatter(logging.Formatter):
@@ -33,18 +37,16 @@ def quiet_console() -> None:
                 )
 
 
-def run_sync(params: SyncParameters, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
+def run_sync(params: SyncParameters, *, dry_run: bool = False) -> SyncReport:
     """Run `sync-contacts` once in this process and return its report."""
     quiet_console()
     from flows.sync import sync_contacts
 
-    return asyncio.run(sync_contacts(params=params, dry_run=dry_run))
+    report: SyncReport = asyncio.run(sync_contacts(params=params, dry_run=dry_run))
+    return report
 
 
-def print_report(report: object, *, as_json: bool) -> None:
-    from tasks.report import SyncReport
-
-    assert isinstance(report, SyncReport)
+def print_report(report: SyncReport, *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(report.model_dump(mode="json"), sort_keys=True))
         return

@@ -8,6 +8,7 @@ rest is the mess a sync must survive: about 2.5% duplicate people (same phone, c
 2.5% invalid numbers, 3% fixed lines and toll-free numbers, NULL and blank phones, extensions,
 non-ASCII and emoji names, invalid emails. `updated_at` is minute-rounded, so rows share values.
 Timestamps come from a fixed epoch, never the clock. Works on any SQLAlchemy URL (SQLite for the demo).
+The phone number ranges and the ways of writing them live in `sample_phones`.
 """
 
 from __future__ import annotations
@@ -23,51 +24,39 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-import phonenumbers
-from phonenumbers import PhoneNumberFormat as Fmt
+import sqlalchemy as sa
 from phonenumbers import PhoneNumberType as Kind
-from sqlalchemy import (
-    Column,
-    Connection,
-    Date,
-    DateTime,
-    Integer,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    create_engine,
-    func,
-    select,
-    update,
-)
 
-__all__ = ["Mutation", "create_sample_warehouse", "mutate_sample_warehouse", "sample_url"]
+from sakari_sync.sample_phones import Number, fill_digits, is_valid_mobile, number_layouts, number_ranges
 
-EPOCH = dt.datetime(2024, 1, 1)
-_META = MetaData()
-CONTACTS = Table(
+__all__ = ["SEGMENTS", "Mutation", "create_sample_warehouse", "mutate_sample_warehouse", "sample_url"]
+
+EPOCH, YEAR = dt.datetime(2024, 1, 1), dt.timedelta(days=365)
+_TEXT = {
+    "first_name": 100,
+    "last_name": 100,
+    "email": 200,
+    "phone": 50,
+    "country": 2,
+    "plan": 20,
+    "segments": 200,
+}
+CONTACTS = sa.Table(
     "contacts",
-    _META,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("first_name", String(100)),
-    Column("last_name", String(100)),
-    Column("email", String(200)),
-    Column("phone", String(50)),
-    Column("country", String(2)),
-    Column("plan", String(20)),
-    Column("segments", String(200)),
-    Column("signup_date", Date),
-    Column("lifetime_value", Numeric(12, 2, asdecimal=False)),
-    Column("updated_at", DateTime),
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    *(sa.Column(name, sa.String(size)) for name, size in _TEXT.items()),
+    sa.Column("signup_date", sa.Date),
+    sa.Column("lifetime_value", sa.Numeric(12, 2, asdecimal=False)),
+    sa.Column("updated_at", sa.DateTime),
 )
 
 # region: (weight, first names, last names)
 _PEOPLE: dict[str, tuple[int, str, str]] = {
     "US": (
         42,
-        "James Mary Olivia Liam Noah Ava Ethan Sophia Zoë Chloé Mason Harper",
-        "Smith Johnson O'Brien Nguyen García Miller Davis Wilson",
+        "James Mary Olivia Liam Noah Ava Ethan Zoë Chloé Harper",
+        "Smith O'Brien Nguyen García Miller",
     ),
     "CA": (5, "Émilie Liam Olivia Noah Chloé Félix", "Tremblay Roy Gagnon Côté Smith"),
     "GB": (10, "Oliver Amelia Harry Isla George Siobhán", "Jones Taylor Brown Evans O'Neill Wright"),
@@ -84,23 +73,12 @@ _PEOPLE: dict[str, tuple[int, str, str]] = {
 }
 _REGIONS = list(_PEOPLE)
 _NAMES = {region: (first.split(), last.split()) for region, (_, first, last) in _PEOPLE.items()}
-_US_AREAS = [
-    str(a) for a in (201, 202, 212, 213, 305, 312, 347, 404, 415, 503, 512, 617, 646, 702, 713, 718, 917)
-]
 _FIXED = ["GB", "DE", "FR", "ES", "AU", "JP"]
-_SEGMENTS = ["newsletter", "vip", "beta", "churn-risk", "sms-promos"]
+SEGMENTS = ("newsletter", "vip", "beta", "churn-risk", "sms-promos")  # list names in `segments`
 _EMOJI = ["🌸", "🚀", "🦄", "✨"]
-_BAD_EMAILS = [
-    "{u}@",
-    "{u}.example.com",
-    "{u}@@example.com",
-    "{u}@example",
-    "{u} @example.com",
-    "{u}@example..com",
-]
+_BAD_EMAILS = ["{u}@", "{u}.example.com", "{u}@@example.com", "{u}@example", "{u} @example.com"]
 _INVALID = ["12345", "+1 (099) 555-01{d2}", "000-000-0000", "+44 7400 1{d2}", "+1 555 555 01{d2}", "n/a",
             "call me", "+1 415 555 01{d2} 99", "tbd"]  # fmt: skip
-_Number = tuple[str, str, str]  # region, fixed prefix of the national number, random suffix
 _T = TypeVar("_T")
 _REGION_CUM = list(itertools.accumulate(w for w, _, _ in _PEOPLE.values()))
 _PLANS, _PLAN_CUM = ["free", "pro", "enterprise", "Pro", None], [58, 86, 91, 94, 100]
@@ -125,7 +103,7 @@ def create_sample_warehouse(url_or_path: str | Path, rows: int, seed: int = 0) -
     """(Re)create the `contacts` table with `rows` messy contacts; returns the database URL."""
     url = sample_url(url_or_path)
     records = _Generator(seed).records(1, rows)
-    engine = create_engine(url)
+    engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
             CONTACTS.drop(conn, checkfirst=True)
@@ -140,22 +118,24 @@ def create_sample_warehouse(url_or_path: str | Path, rows: int, seed: int = 0) -
 def mutate_sample_warehouse(url: str | Path, changes: int, seed: int = 0) -> Mutation:
     """Edit `changes` rows (name/email), add about changes/10 rows, make one valid mobile invalid.
 
-    Every touched row gets an `updated_at` after the current greatest one, as a real edit would;
-    every third edit shares its timestamp with the previous one.
+    Every touched row gets an `updated_at` after the current greatest one, as a real edit would
+    (edits share timestamps in threes; new rows fall in the hour after the edits).
     """
     rnd = random.Random(seed)
-    engine = create_engine(sample_url(url))
+    engine = sa.create_engine(sample_url(url))
     c = CONTACTS.c
     try:
         with engine.begin() as conn:
-            max_id, latest = conn.execute(select(func.max(c.id), func.max(c.updated_at))).one()
+            max_id, latest = conn.execute(sa.select(sa.func.max(c.id), sa.func.max(c.updated_at))).one()
             now = (latest or EPOCH) + dt.timedelta(hours=1)
-            ids = list(conn.scalars(select(c.id).order_by(c.id)))
+            ids = list(conn.scalars(sa.select(c.id).order_by(c.id)))
             updated = sorted(rnd.sample(ids, min(changes, len(ids))))
             for i, cid in enumerate(updated):
                 stamp = now + dt.timedelta(minutes=i // 3)
-                conn.execute(update(CONTACTS).where(c.id == cid).values(**_edit(rnd, i), updated_at=stamp))
-            new = _Generator(seed, start=now).records((max_id or 0) + 1, max(1, changes // 10))
+                conn.execute(sa.update(CONTACTS).where(c.id == cid).values(**_edit(rnd, i), updated_at=stamp))
+            new = _Generator(seed, start=now, span=dt.timedelta(hours=1)).records(
+                (max_id or 0) + 1, max(1, changes // 10)
+            )
             conn.execute(CONTACTS.insert(), new)
             invalidated = _invalidate_one(conn, rnd, set(updated), now)
     finally:
@@ -172,87 +152,20 @@ def _edit(rnd: random.Random, i: int) -> dict[str, Any]:
     return {"last_name": f"Changed{tag}", "email": f"both.{tag}@example.net"}
 
 
-def _invalidate_one(conn: Connection, rnd: random.Random, skip: set[int], now: dt.datetime) -> int | None:
+def _invalidate_one(conn: sa.Connection, rnd: random.Random, skip: set[int], now: dt.datetime) -> int | None:
     c = CONTACTS.c
-    for cid, phone, country in conn.execute(select(c.id, c.phone, c.country).order_by(c.id)):
-        if cid not in skip and _is_valid_mobile(phone, country):
+    for cid, phone, country in conn.execute(sa.select(c.id, c.phone, c.country).order_by(c.id)):
+        if cid not in skip and is_valid_mobile(phone, country):
             bad = f"+1 (099) 555-01{rnd.randrange(10, 99)}"
-            conn.execute(update(CONTACTS).where(c.id == cid).values(phone=bad, updated_at=now))
+            conn.execute(sa.update(CONTACTS).where(c.id == cid).values(phone=bad, updated_at=now))
             return int(cid)
     return None
-
-
-def _is_valid_mobile(phone: str | None, country: str | None) -> bool:
-    try:
-        number = phonenumbers.parse(phone or "", (country or "US").upper())
-    except phonenumbers.NumberParseException:
-        return False
-    kinds = (Kind.MOBILE, Kind.FIXED_LINE_OR_MOBILE)
-    return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in kinds
-
-
-@lru_cache
-def _ranges(region: str, kind: int) -> list[tuple[str, int]]:
-    """Number ranges (national prefix, free trailing digits) in which every number is valid."""
-    if kind == Kind.TOLL_FREE:
-        candidates = [("800555", 4)]
-    elif region in ("US", "CA") and kind == Kind.MOBILE:  # 555 numbers look fictional, and are valid
-        candidates = [(f"{area}555", 4) for area in (_US_AREAS if region == "US" else ["416", "604", "514"])]
-    else:
-        example = phonenumbers.example_number_for_type(region, kind)
-        assert example is not None, f"phonenumbers has no example {kind} number for {region}"
-        nsn = phonenumbers.national_significant_number(example)
-        candidates = [(nsn[:-free], free) for free in (6, 5, 4)]
-    code, kinds = phonenumbers.country_code_for_region(region), {kind, Kind.FIXED_LINE_OR_MOBILE}
-    stable = []
-    for prefix, free in candidates:
-        numbers = [phonenumbers.parse(f"+{code}{prefix}{d * free}") for d in "0592"]
-        if all(phonenumbers.is_valid_number(n) and phonenumbers.number_type(n) in kinds for n in numbers):
-            stable.append((prefix, free))
-    assert stable, f"no stable {kind} number range for {region}"
-    return stable if region in ("US", "CA") else stable[:1]
-
-
-@lru_cache
-def _layouts(region: str, prefix: str, free: int, parse_region: str) -> list[str]:
-    """Ways of writing numbers of this range that still parse as valid with `parse_region`.
-
-    Formatting depends only on the leading digits and the length, so one example per range is
-    formatted with phonenumbers and its last `free` digits are swapped per row (see `_fill`).
-    """
-    cc = str(phonenumbers.country_code_for_region(region))
-    nsn = prefix + "0" * free
-    number = phonenumbers.parse(f"+{cc}{nsn}")
-    intl = phonenumbers.format_number(number, Fmt.INTERNATIONAL)
-    national = phonenumbers.format_number(number, Fmt.NATIONAL)
-    styles = [f"+{cc}{nsn}", intl, national, "".join(ch for ch in national if ch.isdigit())]
-    styles += [intl.replace(" ", "-"), intl[1:].replace(" ", "."), "00" + intl[1:], intl[1:]]
-    styles += [f"+{cc} (0) {nsn}", f"+{cc} ({nsn[:3]}) {nsn[3:]}", f"  {intl}\t"]
-    return [s for s in styles if _parses_valid(s, parse_region)]
-
-
-def _parses_valid(text: str, region: str) -> bool:
-    try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(text, region))
-    except phonenumbers.NumberParseException:
-        return False
 
 
 @lru_cache(maxsize=4096)
 def _email_user(first: str, last: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore").decode()
     return "".join(c for c in ascii_name.lower() if c.isalnum() or c == ".").strip(".") or "user"
-
-
-def _fill(layout: str, suffix: str) -> str:
-    """Put `suffix` into the last len(suffix) digit positions of `layout`."""
-    chars, todo = list(layout), list(suffix)
-    for i in range(len(chars) - 1, -1, -1):
-        if not todo:
-            break
-        if chars[i].isdigit():
-            chars[i] = todo.pop()
-    return "".join(chars)
 
 
 class _Dice(random.Random):
@@ -271,10 +184,10 @@ class _Dice(random.Random):
 class _Generator:
     """Draws contacts from one seeded Random, so the table depends on nothing else."""
 
-    def __init__(self, seed: int, start: dt.datetime = EPOCH) -> None:
-        self.rnd, self.start = _Dice(seed), start
-        self.used: set[_Number] = set()
-        self.people: list[tuple[dict[str, Any], _Number]] = []
+    def __init__(self, seed: int, start: dt.datetime = EPOCH, span: dt.timedelta = YEAR) -> None:
+        self.rnd, self.start, self.span_minutes = _Dice(seed), start, int(span.total_seconds() // 60)
+        self.used: set[Number] = set()
+        self.people: list[tuple[dict[str, Any], Number]] = []
 
     def records(self, first_id: int, count: int) -> list[dict[str, Any]]:
         out = []
@@ -297,7 +210,7 @@ class _Generator:
             self.people.append((row, number))
             row["phone"] = self._write(number, row["country"])
             if r.random() < 0.015:
-                row["phone"] += r.pick([" ext. 12", " x345", ";ext=7"])
+                row["phone"] = row["phone"].rstrip() + r.pick([" ext. 12", " x345", ";ext=7"])
         elif roll < 0.91:
             row["phone"] = r.pick(_INVALID).format(d2=r.below(99, 10))
         elif roll < 0.94:
@@ -317,7 +230,7 @@ class _Generator:
         style = r.random()
         if style > 0.85:
             first = first.upper() if style > 0.95 else (f"  {first} " if style > 0.9 else first.lower())
-        updated = self.start + dt.timedelta(minutes=r.below(365 * 24 * 60))
+        updated = self.start + dt.timedelta(minutes=r.below(self.span_minutes))
         country = None if r.random() < 0.08 else (region.lower() if r.random() < 0.05 else region)
         return {
             "first_name": None if r.random() < 0.02 else first,
@@ -344,28 +257,28 @@ class _Generator:
 
     def _segments(self) -> str | None:
         r = self.rnd
-        picked = [s for s in _SEGMENTS if r.random() < 0.25]
+        picked = [s for s in SEGMENTS if r.random() < 0.25]
         if picked and r.random() < 0.05:
             picked.append(picked[0])  # 'vip,vip'
         joined = r.pick([",", ", ", " , "]).join(picked)
         return None if not picked and r.random() < 0.5 else joined
 
-    def _number(self, region: str, kind: int) -> _Number:
+    def _number(self, region: str, kind: int) -> Number:
         r = self.rnd
         for _ in range(1000):  # numbers are unique per table; each range holds 10^4 to 10^6
-            prefix, free = r.pick(_ranges(region, kind))
+            prefix, free = r.pick(number_ranges(region, kind))
             number = (region, prefix, f"{r.below(10**free):0{free}d}")
             if number not in self.used:
                 self.used.add(number)
                 return number
         raise ValueError(f"ran out of sample {region} numbers; use fewer rows")
 
-    def _write(self, number: _Number, country: str | None) -> str:
+    def _write(self, number: Number, country: str | None) -> str:
         region, prefix, suffix = number
-        layouts = _layouts(region, prefix, len(suffix), (country or "US").upper())
-        return _fill(self.rnd.pick(layouts), suffix)
+        layouts = number_layouts(region, prefix, len(suffix), (country or "US").upper())
+        return fill_digits(self.rnd.pick(layouts), suffix)
 
-    def _duplicate(self, person: dict[str, Any], number: _Number) -> dict[str, Any]:
+    def _duplicate(self, person: dict[str, Any], number: Number) -> dict[str, Any]:
         """The same person again, from another system: same phone, written and filled in differently."""
         r = self.rnd
         twin = self._details(number[0], person["first_name"] or "", person["last_name"] or "")

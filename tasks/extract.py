@@ -1,89 +1,92 @@
 """Extract: read the source table or query in keyset pages, inside a read-only transaction.
 
-Paging. Each page is one statement, `SELECT * FROM <table or (query) AS src> WHERE key > :after
-[AND (cursor >= :watermark OR cursor IS NULL)] ORDER BY key LIMIT :n`, so memory holds one page
-however large the source, and any page can be re-read on its own (a retried task just passes the
-same `after_key`). Not the connector block's `fetch_many`: its cursor lives in one block instance,
-so it is lost across tasks and retries, and its `fetch_size` defaults to 1. Not OFFSET: the database
-walks past every skipped row, so reading n rows costs O(n²/chunk) and rows shift when the source
-changes mid-read. Pages fetch one extra row, so a key repeated across a page boundary (which keyset
-paging would silently skip) is caught; NULL keys are looked for once, on the first page.
+Paging. Each page is one statement, `SELECT * FROM <table | (query) AS src> WHERE key > :after
+[AND (cursor >= :watermark OR cursor IS NULL)] ORDER BY key LIMIT :n`: memory holds one page however
+large the source, and any page can be re-read alone (a retried task passes the same `after_key`).
+Not the connector block's `fetch_many`: its cursor lives in one block instance (lost across tasks
+and retries) and its `fetch_size` defaults to 1. Not OFFSET: the database walks every skipped row,
+so a full read costs O(n²/chunk), and rows shift if the source changes mid-read. Each page fetches
+one extra row, so a key repeated across a page boundary (which keyset paging would silently skip)
+is caught; NULL keys are looked for once, on the first page.
 
 Incremental. With a cursor column and a watermark, rows with `cursor >= watermark` are read: `>=`,
-not `>`, so rows that share the watermark value but were written after the last run are not lost.
-Rows seen last time come back and are skipped later by their payload hash. Rows whose cursor is NULL
-are always read (they cannot be placed before or after the watermark). `Page.max_cursor` gives the
-high-water mark; store the greatest one only after every page has loaded. Full refresh: no watermark.
+not `>`, so rows sharing the watermark value but written after the last run are not lost. Rows
+already sent come back and are skipped downstream by their payload hash. NULL cursors are always
+read (they sort neither before nor after the mark). `Page.max_cursor` is the high-water mark; store
+the greatest one only after every page has loaded. Full refresh: no watermark.
 
-Read-only. PostgreSQL, MySQL and Oracle run each page in `SET TRANSACTION READ ONLY`. SQLite URLs
-cannot always be reopened with `mode=ro` (`:memory:`, URIs, files the caller opened), so the
-connection gets `PRAGMA query_only = ON` for the read and OFF before it returns to the pool; a
-missing SQLite file is an error rather than silently created. Other dialects rely on the grants of
-the source's database user, which should be read-only anyway.
-
-Values are never formatted into SQL: they are bound parameters (`text()` with `:name` for queries),
-and identifiers are quoted by the dialect's compiler. Every ordinary mistake raises `SourceError`
-with one line naming the problem and the fix; messages carry no password and no row values.
+Read-only. PostgreSQL, MySQL and Oracle run each page in `SET TRANSACTION READ ONLY`. A SQLite URL
+cannot always be reopened with `mode=ro` (`:memory:`, URIs, query strings), so the connection gets
+`PRAGMA query_only = ON` for the read and OFF again before it returns to the pool, and a missing
+SQLite file is an error instead of being created empty. Other dialects rely on the source user's
+grants (which should be read-only anyway). Values are always bound parameters, never formatted into
+SQL; identifiers are quoted by the dialect's compiler (`schema.table` names another schema).
+Every ordinary mistake raises `SourceError`: one line naming the problem and the fix, with no
+password and no row values (`tasks.source_errors` builds them from what the database says).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import URL, Connection, Engine, Select, bindparam, create_engine, inspect, or_, select
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import URL, Connection, Engine, Select, bindparam, create_engine, or_, select
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.sql import column, literal_column, table, text
 from sqlalchemy.sql.expression import ColumnClause, ColumnElement, FromClause
 from sqlalchemy.types import NullType
 
-from sakari_client.redaction import redact
 from sakari_sync.config import SourceConfig
+from tasks.source_errors import (
+    SourceError,
+    check_columns,
+    describe_source,
+    explain_read_error,
+    first_line,
+    unreachable_error,
+)
 
-__all__ = ["Page", "SourceError", "build_engine", "iter_pages", "read_only", "read_page"]
+__all__ = ["Page", "SourceError", "connect_source", "iter_pages", "read_only", "read_page"]
 
 _AFTER, _WATERMARK, _LIMIT = "_sakari_after", "_sakari_watermark", "_sakari_limit"
 _READ_ONLY_SQL = dict.fromkeys(["postgresql", "mysql", "mariadb", "oracle"], "SET TRANSACTION READ ONLY")
 _READ_ONLY_SQL["sqlite"] = "PRAGMA query_only = ON"
 
 
-class SourceError(Exception):
-    """The source cannot be read as configured; the one-line message says what to fix."""
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # frames do not compare with ==
 class Page:
     """One page of source rows, with the marks the caller needs for the next page and the cursor."""
 
-    frame: pd.DataFrame
+    rows: pd.DataFrame
     last_key: Any  # pass as `after_key` to read the next page
     max_cursor: Any  # greatest cursor value in this page; None without a cursor column
 
     @classmethod
     def of(cls, frame: pd.DataFrame, source: SourceConfig) -> Page:
         """Wrap a frame from `read_page`, reading its last key and greatest cursor value."""
-        last_key = frame[source.key_column].iloc[-1] if len(frame) else None
-        top = None
-        if source.cursor_column is not None and len(frame):
-            values = [v for v in frame[source.cursor_column] if v is not None]
-            try:
-                top = max(values) if values else None
-            except TypeError:
-                raise SourceError(
-                    f"source cursor column {source.cursor_column!r} mixes value types that cannot be "
-                    "compared; cast it to one type in source.query"
-                ) from None
-        return cls(frame, last_key, top)
+        if frame.empty:
+            return cls(frame, None, None)
+        cursor = source.cursor_column
+        try:
+            top = max((v for v in frame[cursor] if v is not None), default=None) if cursor else None
+        except TypeError:
+            raise SourceError(
+                f"source cursor column {cursor!r} mixes types that cannot be compared; cast it in a query"
+            ) from None
+        return cls(frame, frame[source.key_column].iloc[-1], top)
 
 
-def build_engine(source: SourceConfig) -> Engine:
-    """Build the source Engine from `source.url`, or from the named prefect-sqlalchemy block.
+def connect_source(source: SourceConfig) -> Engine:
+    """The source Engine, from `source.url` or the named prefect-sqlalchemy connector block.
 
-    The caller owns the engine and should `dispose()` it when the run ends.
+    Nothing connects until the first read (so an unreachable server is reported there). The caller
+    owns the engine and should `dispose()` it when the run ends.
     """
     if source.url is not None:
         return _engine_from_url(source.url)
@@ -100,7 +103,7 @@ def _engine_from_url(url: str | URL) -> Engine:
             "or pick another driver (e.g. postgresql+psycopg://)"
         ) from None
     except ArgumentError as exc:
-        raise SourceError(f"source.url is not a usable SQLAlchemy URL ({_first_line(exc)}); fix it") from None
+        raise SourceError(f"source.url is not a usable SQLAlchemy URL ({first_line(exc)}); fix it") from None
     if engine.dialect.is_async:
         engine.dispose()
         raise SourceError(f"source.url uses the async driver {engine.driver!r}; use a sync driver instead")
@@ -112,10 +115,10 @@ def _engine_from_block(name: str) -> Engine:
     from prefect_sqlalchemy import SqlAlchemyConnector
 
     try:
-        connector = SqlAlchemyConnector.load(name)
+        connector = SqlAlchemyConnector.load(name, _sync=True)  # a plain call even inside async flows
     except ValueError as exc:
         raise SourceError(
-            f"cannot load the SqlAlchemyConnector block {name!r} ({_first_line(exc)}); "
+            f"cannot load the SqlAlchemyConnector block {name!r} ({first_line(exc)}); "
             "create it in the Prefect UI or check source.block"
         ) from None
     engine: Engine = connector.get_engine()
@@ -129,7 +132,7 @@ def read_only(engine: Engine) -> Iterator[Connection]:
     try:
         conn = engine.connect()
     except DBAPIError as exc:
-        raise _unreachable(engine, exc) from None
+        raise unreachable_error(engine, exc) from None
     with conn:
         trans = conn.begin()
         try:
@@ -161,8 +164,11 @@ def read_page(
                 names = list(result.keys())
                 rows = result.fetchall()
         except SQLAlchemyError as exc:
-            raise _explain(eng, source, exc) from None
-    _check_columns(names, source, where=_describe(source))
+            probe = _select_all(_source_clause(source)).limit(0)  # the columns, no rows
+            raise explain_read_error(
+                eng, source, exc, read_only=read_only, probe=probe, params=_user_params(source)
+            ) from None
+    check_columns(names, source, where=describe_source(source))
     frame = pd.DataFrame([tuple(r) for r in rows], columns=names, dtype=object)
     if frame[source.key_column].duplicated().any():
         raise SourceError(
@@ -272,56 +278,6 @@ def _check_null_keys(conn: Connection, source: SourceConfig) -> None:
         )
 
 
-def _check_columns(names: Sequence[str], source: SourceConfig, *, where: str) -> None:
-    available = ", ".join(names)
-    if source.key_column not in names:
-        raise SourceError(
-            f"source key column {source.key_column!r} not found in {where}; "
-            f"set source.key_column to one of: {available}"
-        )
-    if source.cursor_column is not None and source.cursor_column not in names:
-        raise SourceError(
-            f"source cursor column {source.cursor_column!r} not found in {where}; "
-            f"set source.cursor_column to one of: {available} (or unset it)"
-        )
-    if len(set(names)) != len(names):
-        twice = sorted({n for n in names if names.count(n) > 1})
-        raise SourceError(f"{where} returns column(s) {', '.join(twice)} twice; alias them apart")
-
-
-def _explain(engine: Engine, source: SourceConfig, exc: SQLAlchemyError) -> SourceError:
-    """Turn a failed page read into a SourceError that says which part of the config is wrong."""
-    if source.table is not None:
-        schema, _, name = source.table.rpartition(".")
-        tables = _table_names(engine, schema or None)
-        if tables is not None and name not in tables:
-            listed = ", ".join(sorted(tables)[:20]) or "none"
-            return SourceError(
-                f"source table {source.table!r} not found in {_safe_url(engine)}; "
-                f"check source.table (tables and views there: {listed})"
-            )
-    try:
-        with read_only(engine) as conn:
-            probe = _select_all(_source_clause(source)).limit(0)
-            names = list(conn.execute(probe, _user_params(source)).keys())
-    except SQLAlchemyError as probe_exc:
-        return SourceError(f"{_describe(source)} failed: {_db_message(probe_exc)}; fix the SQL")
-    try:
-        _check_columns(names, source, where=_describe(source))
-    except SourceError as columns_error:
-        return columns_error
-    return SourceError(f"reading {_describe(source)} failed: {_db_message(exc)}")
-
-
-def _table_names(engine: Engine, schema: str | None) -> set[str] | None:
-    try:
-        with read_only(engine) as conn:
-            inspector = inspect(conn)
-            return set(inspector.get_table_names(schema)) | set(inspector.get_view_names(schema))
-    except SQLAlchemyError:
-        return None  # cannot list them (e.g. no rights): fall through to the database's own message
-
-
 def _check_sqlite_file(engine: Engine) -> None:
     url = engine.url
     database = url.database or ""
@@ -331,31 +287,7 @@ def _check_sqlite_file(engine: Engine) -> None:
         raise SourceError(f"SQLite database file {database!r} does not exist; check source.url")
 
 
-def _unreachable(engine: Engine, exc: DBAPIError) -> SourceError:
-    url = engine.url
-    where = f"{url.host}:{url.port or 'default port'}" if url.host else (url.database or "(default)")
-    detail = _first_line(exc.orig)
-    if url.password:
-        detail = detail.replace(str(url.password), "***")
-    return SourceError(
-        f"cannot connect to the source database at {where} ({_safe_url(engine)}): {detail}; "
-        "check that it is running and that source.url (or the block) is right"
-    )
-
-
-def _describe(source: SourceConfig) -> str:
-    return f"source table {source.table!r}" if source.table is not None else "source.query"
-
-
-def _safe_url(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
-
-
-def _db_message(exc: BaseException) -> str:
-    # The driver's own first line, never SQLAlchemy's rendering (which appends SQL and parameters).
-    return redact(_first_line(getattr(exc, "orig", None) or exc))
-
-
-def _first_line(exc: object) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
+@task(name="extract-page", task_run_name="extract-page-{page_no}", cache_policy=NO_CACHE)
+def extract_page(engine: Engine, source: SourceConfig, after_key: Any, watermark: Any, page_no: int) -> Page:
+    """Read one page of the source (the thin Prefect shell around `read_page`)."""
+    return Page.of(read_page(engine, source, after_key=after_key, watermark=watermark), source)

@@ -37,7 +37,7 @@ PAGE = 100
 
 def diff_fields(expected: dict[str, Any], actual: Contact) -> list[str]:
     """Names of the fields Sakari holds differently from the payload we sent (pure)."""
-    changed = [
+    changed: list[str] = [
         f for f in ("firstName", "lastName", "email") if f in expected and expected[f] != getattr(actual, f)
     ]
     for key, value in (expected.get("attributes") or {}).items():

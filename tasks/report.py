@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from prefect.artifacts import (
     create_markdown_artifact,
@@ -49,7 +50,7 @@ class SyncReport(BaseModel):
                 setattr(self, status, getattr(self, status) + n)
 
     def accounted(self) -> int:
-        return self.rejected + sum(getattr(self, o) for o in OUTCOMES)
+        return self.rejected + sum(int(getattr(self, o)) for o in OUTCOMES)
 
     def summary_lines(self) -> list[str]:
         lines = [
@@ -93,7 +94,9 @@ class Progress:
     def __init__(self, total: int, description: str) -> None:
         self.total = max(total, 1)
         self.done = 0
-        self.artifact_id = create_progress_artifact(progress=0.0, description=description)
+        artifact_id = create_progress_artifact(progress=0.0, description=description)
+        assert isinstance(artifact_id, UUID)  # called from sync code, so not a coroutine
+        self.artifact_id = artifact_id
 
     def advance(self, n: int) -> None:
         self.done += n

@@ -23,33 +23,19 @@ bad_email). Value conversions are in tasks/values.py.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import pandas as pd
 
 from sakari_client.redaction import mask_phone
-from sakari_sync.config import ListMapping, MappingConfig, PhoneConfig
+from sakari_sync.config import MappingConfig, PhoneConfig
 from tasks import phones
+from tasks.payload import BAD_EMAIL, PayloadWriter
 from tasks.phones import PhoneResult, normalize_phone, phone_text, resolve_region
-from tasks.values import (
-    BAD_TEXT,
-    FIELD_TOO_LONG,
-    MAX_EMAIL_LENGTH,
-    MAX_NAME_LENGTH,
-    MAX_VALUE_LENGTH,
-    RowRejectedError,
-    attribute_value,
-    canonical_json,
-    clean_text,
-    cursor_columns,
-    is_missing,
-    key_text,
-)
+from tasks.values import BAD_TEXT, FIELD_TOO_LONG, RowRejectedError, cursor_columns, is_missing, key_text
 
 MISSING_KEY = "missing_key"
-BAD_EMAIL = "bad_email"
 DUPLICATE_MOBILE = "duplicate_mobile"
 
 REJECT_REASONS: dict[str, str] = {
@@ -79,10 +65,6 @@ DEDUPE_RULE = (
 # binary: PostgreSQL `COLLATE "C"`, SQLite's default BINARY.
 DEDUPE_ORDER_SQL = "cursor_sort DESC, source_key DESC"
 
-_EMAIL = re.compile(
-    r"(?!\.)(?!.*\.\.)[^\s@\"(),:;<>\[\\\]]{1,64}(?<!\.)@"
-    r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[\w-]{1,59})"
-)
 _MASK_INPUT = 64  # mask at most this much of a raw phone cell
 
 
@@ -157,7 +139,7 @@ def dedupe_by_mobile(valid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, p
 
 
 class _RowMapper:
-    """Positions of the mapped columns in a row tuple, and the per-chunk caches."""
+    """Maps row tuples (key, mobile, country?, then the payload's columns) into output columns."""
 
     def __init__(self, mapping: MappingConfig, phone: PhoneConfig, *, key_column: str) -> None:
         self.default_region = resolve_region(phone.default_region)
@@ -166,31 +148,12 @@ class _RowMapper:
         self.reject_fixed_line = phone.reject_fixed_line
         self.key_column = key_column
         self.columns: list[str] = [key_column, mapping.mobile]
-        self.country_at = self._at(mapping.country)
-        self.texts = [
-            (field, at, limit)
-            for field, column, limit in (
-                ("firstName", mapping.first_name, MAX_NAME_LENGTH),
-                ("lastName", mapping.last_name, MAX_NAME_LENGTH),
-                ("email", mapping.email, MAX_EMAIL_LENGTH),
-            )
-            if (at := self._at(column)) is not None
-        ]
-        self.attributes = [(name, self._add(column)) for name, column in sorted(mapping.attributes.items())]
-        self.lists: ListMapping = mapping.lists
-        self.list_at = self._at(mapping.lists.column)
-        self.constant_ids = frozenset(mapping.lists.ids.get(n, n) for n in mapping.lists.constant)
-        self.constant_refs = [{"id": list_id} for list_id in sorted(self.constant_ids)]
-        self.list_cache: dict[str, list[dict[str, str]]] = {}
+        self.country_at = None if mapping.country is None else len(self.columns)
+        if mapping.country is not None:
+            self.columns.append(mapping.country)
+        self.payload = PayloadWriter(mapping, self.columns)
         self.valid: list[list[Any]] = [[] for _ in VALID_COLUMNS]
         self.rejects: list[list[Any]] = [[] for _ in REJECT_COLUMNS]
-
-    def _at(self, column: str | None) -> int | None:
-        return None if column is None else self._add(column)
-
-    def _add(self, column: str) -> int:
-        self.columns.append(column)
-        return len(self.columns) - 1
 
     def map_row(self, position: int, row: Sequence[Any], cursor_sort: str, cursor: str | None) -> None:
         """Append the row to the valid columns or to the reject columns."""
@@ -208,7 +171,7 @@ class _RowMapper:
             self._reject(key, result.reason or "", result.detail or "", _mask_raw(row[1]))
             return
         try:
-            payload = canonical_json(self.body(row, e164, result.region))
+            payload = self.payload.write(row, e164, result.region)
         except RowRejectedError as exc:
             self._reject(key, exc.reason, exc.detail, mask_phone(e164))
             return
@@ -242,44 +205,6 @@ class _RowMapper:
         shown = str(country)[:20]
         detail = f"country {shown!r} is not an ISO 3166 alpha-2 code and the number has no +country code"
         return result._replace(detail=detail)
-
-    def body(self, row: Sequence[Any], e164: str, region: str | None) -> dict[str, Any]:
-        """The Sakari create body for a row whose phone is valid; raises RowRejectedError."""
-        body: dict[str, Any] = {"mobile": {"number": e164, "country": region}}
-        for field, at, limit in self.texts:
-            text = clean_text(row[at], field, limit)
-            if text is None:
-                continue
-            if field == "email" and not _EMAIL.fullmatch(text):
-                raise RowRejectedError(BAD_EMAIL, "email is not a valid address")
-            body[field] = text
-        if self.attributes:
-            attributes = {}
-            for name, at in self.attributes:
-                value = attribute_value(row[at], name)
-                if value is not None:
-                    attributes[name] = value
-            if attributes:
-                body["attributes"] = attributes
-        lists = self.constant_refs if self.list_at is None else self.list_refs(row[self.list_at])
-        if lists:
-            body["lists"] = lists
-        return body
-
-    def list_refs(self, value: Any) -> list[dict[str, str]]:
-        """[{"id": ...}] for the row's list cell plus the constant lists, sorted by id."""
-        cache_key = value if isinstance(value, str) else None
-        if cache_key is not None and cache_key in self.list_cache:
-            return self.list_cache[cache_key]
-        text = clean_text(value, "lists", MAX_VALUE_LENGTH)
-        if text is None:
-            return self.constant_refs
-        names = text.split(self.lists.separator) if self.lists.separator else [text]
-        ids = self.constant_ids.union(self.lists.ids.get(n, n) for n in (p.strip() for p in names) if n)
-        refs = [{"id": list_id} for list_id in sorted(ids)]
-        if cache_key is not None:
-            self.list_cache[cache_key] = refs
-        return refs
 
 
 def _column(df: pd.DataFrame, name: str) -> pd.Series:

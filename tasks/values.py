@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import re
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,7 +40,6 @@ _INT_WIDTH = 20  # digits of zero padding: every int64 and uint64 fits
 _INT_LIMIT = 10**_INT_WIDTH
 _COMPLEMENT = str.maketrans("0123456789", "9876543210")
 _MAX_EXPONENT = 100  # cursor numbers beyond 1e±100 sort as ±infinity / zero
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 class RowRejectedError(Exception):
@@ -238,8 +236,3 @@ def _datetime_cursor_columns(column: pd.Series) -> tuple[list[str], list[str | N
     if aware:
         texts = np.char.add(texts, "+00:00")
     return sorts.tolist(), [None if m else t for m, t in zip(missing, texts.tolist(), strict=True)]
-
-
-def canonical_json(body: dict[str, Any]) -> str:
-    """The one JSON spelling of a payload: sorted keys, no spaces, UTF-8 text kept as is."""
-    return _CANONICAL.encode(body)

@@ -75,6 +75,10 @@ def _pooled_server(servers: dict[str, EmulatorServer], config: EmulatorConfig) -
     return server
 
 
+def _keep_running() -> None:
+    """Pooled servers outlive the test."""
+
+
 @pytest_asyncio.fixture(params=["asgi", "http"], loop_scope="function")
 async def make_emulator(
     request: pytest.FixtureRequest, http_servers: dict[str, EmulatorServer]
@@ -84,10 +88,11 @@ async def make_emulator(
 
     async def make(**overrides: Any) -> Emulator:
         config = EmulatorConfig(port=0, **overrides)
+        stop: Callable[[], None]
         if request.param == "http":
             server = _pooled_server(http_servers, config)
             client = httpx.AsyncClient(base_url=server.url, timeout=10)
-            backend, stop = server.backend, (lambda: None)
+            backend, stop = server.backend, _keep_running
         else:
             app = create_app(config)
             client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator")

@@ -39,7 +39,8 @@ def assert_contact(contact: Any) -> None:
     assert isinstance(mobile["lineType"], str)
     for membership in contact["lists"]:
         assert set(membership) <= LIST_FIELDS
-        assert isinstance(membership["id"], str) and isinstance(membership["name"], str)
+        assert isinstance(membership["id"], str)
+        assert isinstance(membership["name"], str)
         assert_datetime(membership["optIn"])
         if "optOut" in membership:
             assert_datetime(membership["optOut"])
@@ -58,4 +59,5 @@ def assert_error(body: Any, code: str) -> None:
     """Sakari's error envelope with the given code."""
     assert body["success"] is False
     assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]

@@ -56,10 +56,10 @@ async def test_token_signed_with_another_key_is_401(make_emulator: MakeEmulator)
 
 
 async def test_expired_token_is_401(make_emulator: MakeEmulator) -> None:
-    emulator = await make_emulator(token_ttl=0.3)
+    emulator = await make_emulator(token_ttl=0.5)
     await emulator.login()
     assert (await emulator.client.get(CONTACTS)).status_code == 200
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(0.55)
     response = await emulator.client.get(CONTACTS)
     assert response.status_code == 401
     assert_error(response.json(), "EMU-AUTH-TOKEN")

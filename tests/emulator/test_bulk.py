@@ -16,7 +16,8 @@ async def _upload(emu: Emulator, text: str, strategy: str | None = None) -> dict
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     assert body["success"] is True
-    return body["data"]
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 async def test_csv_rows_are_upserted_and_bad_rows_reported_by_row_number(emu: Emulator) -> None:
@@ -37,32 +38,39 @@ async def test_csv_rows_are_upserted_and_bad_rows_reported_by_row_number(emu: Em
     for contact in data["contacts"]:
         assert_contact(contact)
     ann, bo, ann_again = data["contacts"]
-    assert ann["attributes"] == {"Tier": "gold"} and ann_again["attributes"] == {"Tier": "silver"}
-    assert ann_again["id"] == ann["id"] and ann_again["lastName"] == "Lee-Smith"
+    assert ann["attributes"] == {"Tier": "gold"}
+    assert ann_again["attributes"] == {"Tier": "silver"}
+    assert ann_again["id"] == ann["id"]
+    assert ann_again["lastName"] == "Lee-Smith"
     assert bo["mobile"]["number"] == "+447700900301"
     assert [m["name"] for m in bo["lists"]] == ["VIP", "News"]
     assert len(emu.backend.all_contacts()) == 2
 
 
 async def test_csv_merge_strategy_applies(emu: Emulator) -> None:
-    await emu.create_ok({"firstName": "Old", "mobile": {"number": "+14155550310"}, "attributes": {"keep": "1"}})
+    await emu.create_ok(
+        {"firstName": "Old", "mobile": {"number": "+14155550310"}, "attributes": {"keep": "1"}}
+    )
     data = await _upload(emu, "mobile,firstName,city\n+14155550310,New,Oslo\n", strategy="remove")
     [contact] = data["contacts"]
-    assert contact["firstName"] == "New" and contact["attributes"] == {"city": "Oslo"}
+    assert contact["firstName"] == "New"
+    assert contact["attributes"] == {"city": "Oslo"}
 
 
 async def test_csv_blocked_row_is_accepted_with_cont_010(emu: Emulator) -> None:
     await emu.client.post("/_emulator/block", json={"mobile": "+14155550320"})
     data = await _upload(emu, f"mobile,lists\n+14155550320,{emu.lists['VIP']}\n")
     [contact] = data["contacts"]
-    assert contact["error"]["code"] == "CONT-010" and contact["lists"] == []
+    assert contact["error"]["code"] == "CONT-010"
+    assert contact["lists"] == []
     assert data["errors"] == []
 
 
 async def test_csv_row_with_too_many_cells_is_a_row_error(emu: Emulator) -> None:
     data = await _upload(emu, "mobile,firstName\n+14155550330,A,extra\n\n+14155550331,B\n")
     assert [e["row"] for e in data["errors"]] == [1]
-    assert data["submitted"] == 2 and data["inserted"] == 1
+    assert data["submitted"] == 2
+    assert data["inserted"] == 1
 
 
 async def test_csv_without_a_mobile_column_is_400(emu: Emulator) -> None:

@@ -9,7 +9,11 @@ from .schema import CONTACT_ID, assert_contact, assert_error
 
 
 async def test_create_answers_201_with_an_array_and_pagination(emu: Emulator) -> None:
-    body = {"firstName": "Chris", "lastName": "Thomson", "mobile": {"number": "+14155550100", "country": "US"}}
+    body = {
+        "firstName": "Chris",
+        "lastName": "Thomson",
+        "mobile": {"number": "+14155550100", "country": "US"},
+    }
     response = await emu.create(body)
     assert response.status_code == 201
     answer = response.json()
@@ -17,15 +21,19 @@ async def test_create_answers_201_with_an_array_and_pagination(emu: Emulator) ->
     assert answer["pagination"] == {"offset": 0, "limit": 1, "totalCount": 1, "hasNext": False}
     [contact] = answer["data"]
     assert_contact(contact)
-    assert contact["firstName"] == "Chris" and contact["lastName"] == "Thomson"
-    assert contact["mobile"]["number"] == "+14155550100" and contact["mobile"]["country"] == "US"
-    assert "blocked" not in contact and "error" not in contact
+    assert contact["firstName"] == "Chris"
+    assert contact["lastName"] == "Thomson"
+    assert contact["mobile"]["number"] == "+14155550100"
+    assert contact["mobile"]["country"] == "US"
+    assert "blocked" not in contact
+    assert "error" not in contact
 
 
 async def test_full_contact_matches_the_seed_schema(emu: Emulator) -> None:
     contact = await emu.create_ok({
         "firstName": "Ana", "lastName": "Lopes", "email": "ana@example.com",
-        "mobile": {"number": "+351912345678"}, "attributes": {"tier": "gold", "score": 3, "vip": True, "x": None},
+        "mobile": {"number": "+351912345678"},
+        "attributes": {"tier": "gold", "score": 3, "vip": True, "x": None},
         "lists": [{"id": emu.lists["VIP"]}],
     })  # fmt: skip
     assert_contact(contact)
@@ -50,7 +58,9 @@ async def test_unknown_request_fields_are_ignored(emu: Emulator) -> None:
         ("0044 7700 900125", None, "+447700900125"),
     ],
 )
-async def test_numbers_are_stored_in_e164(emu: Emulator, number: str, country: str | None, expected: str) -> None:
+async def test_numbers_are_stored_in_e164(
+    emu: Emulator, number: str, country: str | None, expected: str
+) -> None:
     mobile = {"number": number} if country is None else {"number": number, "country": country}
     contact = await emu.create_ok({"mobile": mobile})
     assert contact["mobile"]["number"] == expected
@@ -125,7 +135,8 @@ async def test_unknown_contact_id_is_404_on_get_put_delete(emu: Emulator) -> Non
 
 async def test_put_replaces_editable_fields_and_adds_lists(emu: Emulator) -> None:
     created = await emu.create_ok({
-        "firstName": "Old", "lastName": "Name", "email": "old@example.com", "mobile": {"number": "+14155550104"},
+        "firstName": "Old", "lastName": "Name", "email": "old@example.com",
+        "mobile": {"number": "+14155550104"},
         "attributes": {"a": "1", "b": "2"}, "lists": [{"id": emu.lists["VIP"]}],
     })  # fmt: skip
     response = await emu.client.put(
@@ -136,7 +147,8 @@ async def test_put_replaces_editable_fields_and_adds_lists(emu: Emulator) -> Non
     contact = response.json()["data"]
     assert_contact(contact)
     assert contact["firstName"] == "New"
-    assert "lastName" not in contact and "email" not in contact
+    assert "lastName" not in contact
+    assert "email" not in contact
     assert contact["attributes"] == {"c": "3"}
     assert contact["mobile"]["number"] == "+14155550104"
     assert [m["name"] for m in contact["lists"]] == ["VIP", "News"]
@@ -164,6 +176,7 @@ async def test_delete_removes_the_contact(emu: Emulator) -> None:
 
 async def test_contact_ids_are_unique_24_hex_and_stable_per_mobile(emu: Emulator) -> None:
     ids = [(await emu.create_ok({"mobile": {"number": f"+1415555{n:04d}"}}))["id"] for n in range(20)]
-    assert len(set(ids)) == 20 and all(CONTACT_ID.fullmatch(i) for i in ids)
+    assert len(set(ids)) == 20
+    assert all(CONTACT_ID.fullmatch(i) for i in ids)
     again = await emu.create_ok({"mobile": {"number": "+14155550000"}})
     assert again["id"] == ids[0]

@@ -20,7 +20,8 @@ async def test_stats_count_requests_by_method_route_template_and_status(emu: Emu
         ("GET", "/v1/accounts/{accountId}/contacts/{contactId}", 404): 1,
         ("GET", "(no route)", 404): 1,
     }
-    assert stats["total"] == 5 and stats["dropped"] == 0
+    assert stats["total"] == 5
+    assert stats["dropped"] == 0
 
 
 async def test_reset_forgets_contacts_blocks_and_counts_but_keeps_lists(emu: Emulator) -> None:

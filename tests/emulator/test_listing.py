@@ -57,7 +57,8 @@ async def test_default_limit_is_10(emu: Emulator) -> None:
 async def test_offset_past_the_end_is_an_empty_page(emu: Emulator) -> None:
     _seed(emu, 3)
     page = await _page(emu, offset=5)
-    assert page["data"] == [] and page["pagination"]["hasNext"] is False
+    assert page["data"] == []
+    assert page["pagination"]["hasNext"] is False
 
 
 @pytest.mark.parametrize("params", [{"limit": 101}, {"limit": 0}, {"limit": "ten"}, {"offset": -1}])

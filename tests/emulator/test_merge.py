@@ -46,7 +46,11 @@ async def test_core_changes_only_names_and_email(emu: Emulator) -> None:
     seeded = await _seed(emu)
     body = {**UPDATE, "email": "anna@example.com", "lists": [{"id": emu.lists["News"]}]}
     contact = await emu.create_ok(body, "core")
-    assert (contact["firstName"], contact["lastName"], contact["email"]) == ("Anna", "Lee", "anna@example.com")
+    assert (contact["firstName"], contact["lastName"], contact["email"]) == (
+        "Anna",
+        "Lee",
+        "anna@example.com",
+    )
     assert contact["attributes"] == seeded["attributes"]
     assert contact["lists"] == seeded["lists"]
 
@@ -55,7 +59,8 @@ async def test_remove_makes_the_contact_exactly_what_was_sent(emu: Emulator) -> 
     await _seed(emu)
     contact = await emu.create_ok({**UPDATE, "lists": [{"id": emu.lists["News"]}]}, "remove")
     assert contact["firstName"] == "Anna"
-    assert "lastName" not in contact and "email" not in contact
+    assert "lastName" not in contact
+    assert "email" not in contact
     assert contact["attributes"] == {"tier": "silver", "pet": "cat"}
     assert [m["name"] for m in contact["lists"]] == ["News"]
 
@@ -63,13 +68,20 @@ async def test_remove_makes_the_contact_exactly_what_was_sent(emu: Emulator) -> 
 async def test_remove_without_lists_leaves_no_list(emu: Emulator) -> None:
     await _seed(emu)
     contact = await emu.create_ok({"mobile": {"number": MOBILE}}, "remove")
-    assert contact["lists"] == [] and contact["attributes"] == {}
+    assert contact["lists"] == []
+    assert contact["attributes"] == {}
 
 
 async def test_a_new_contact_gets_everything_sent_whatever_the_strategy(emu: Emulator) -> None:
-    body = {"firstName": "N", "mobile": {"number": MOBILE}, "attributes": {"a": 1}, "lists": [{"id": emu.lists["VIP"]}]}
+    body = {
+        "firstName": "N",
+        "mobile": {"number": MOBILE},
+        "attributes": {"a": 1},
+        "lists": [{"id": emu.lists["VIP"]}],
+    }
     contact = await emu.create_ok(body, "core")
-    assert contact["attributes"] == {"a": 1} and len(contact["lists"]) == 1
+    assert contact["attributes"] == {"a": 1}
+    assert len(contact["lists"]) == 1
 
 
 async def _block(emu: Emulator, mobile: str = MOBILE) -> dict[str, Any]:
@@ -91,27 +103,35 @@ async def test_blocked_mobile_answers_201_with_cont_010_and_stays_blocked(
     contact = response.json()["data"][0]
     assert_contact(contact)
     assert contact["blocked"] == blocked["blocked"]
-    assert contact["error"] == {"code": "CONT-010", "description": "Contact has requested no further communication"}
+    assert contact["error"] == {
+        "code": "CONT-010",
+        "description": "Contact has requested no further communication",
+    }
     # Never re-added to a list, never opted back in: the VIP membership keeps its opt-out.
     assert [(m["name"], "optOut" in m) for m in contact["lists"]] == [("VIP", True)]
     again = (await emu.client.get(f"{CONTACTS}/{contact['id']}")).json()["data"]
-    assert again["blocked"] == blocked["blocked"] and again["error"]["code"] == "CONT-010"
+    assert again["blocked"] == blocked["blocked"]
+    assert again["error"]["code"] == "CONT-010"
 
 
 async def test_blocked_contact_still_gets_field_changes_of_its_strategy(emu: Emulator) -> None:
     await _seed(emu)
     await _block(emu)
     contact = await emu.create_ok(UPDATE, "append")
-    assert contact["firstName"] == "Anna" and contact["attributes"]["pet"] == "cat"
+    assert contact["firstName"] == "Anna"
+    assert contact["attributes"]["pet"] == "cat"
 
 
-async def test_mobile_blocked_before_its_contact_exists_creates_it_blocked_without_lists(emu: Emulator) -> None:
+async def test_mobile_blocked_before_its_contact_exists_creates_it_blocked_without_lists(
+    emu: Emulator,
+) -> None:
     blocked = await _block(emu)
     assert blocked["contact"] is None
     contact = await emu.create_ok({"mobile": {"number": MOBILE}, "lists": [{"id": emu.lists["VIP"]}]})
     assert contact["blocked"] == blocked["blocked"]
     assert contact["error"]["code"] == "CONT-010"
     assert contact["lists"] == []
+    assert "optIn" not in contact
 
 
 async def test_block_survives_delete_and_recreate(emu: Emulator) -> None:
@@ -128,10 +148,12 @@ async def test_put_never_unblocks_nor_moves_a_blocked_contact(emu: Emulator) -> 
     path = f"{CONTACTS}/{seeded['id']}"
     response = await emu.client.put(path, json={"firstName": "P", "lists": [{"id": emu.lists["News"]}]})
     contact = response.json()["data"]
-    assert contact["firstName"] == "P" and contact["error"]["code"] == "CONT-010"
+    assert contact["firstName"] == "P"
+    assert contact["error"]["code"] == "CONT-010"
     assert [m["name"] for m in contact["lists"]] == ["VIP"]
     moved = await emu.client.put(path, json={"mobile": {"number": "+14155550299"}})
-    assert moved.status_code == 400 and moved.json()["error"]["code"] == "EMU-CONT-BLOCKED"
+    assert moved.status_code == 400
+    assert moved.json()["error"]["code"] == "EMU-CONT-BLOCKED"
 
 
 async def test_block_is_idempotent_and_keeps_the_first_time(emu: Emulator) -> None:

@@ -28,18 +28,39 @@ def _args(*argv: str) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::"])  # noqa: S104 - the refusal is tested
 def test_cli_refuses_a_non_loopback_host_with_one_line_and_exit_2(
     host: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(_args("--host", host)) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--allow-remote" in err and host in err
+    assert err.count("\n") == 1
+    assert "--allow-remote" in err
+    assert host in err
 
 
-def test_cli_rejects_out_of_range_values_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(_args("--error-rate", "1.5")) == 2
-    assert "error_rate" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--error-rate", "1.5"], "error_rate"),
+        (["--port", "70000"], "port"),
+        (["--database", "/nonexistent/dir/x.db"], "cannot open database"),
+    ],
+)
+def test_cli_rejects_unusable_options_with_one_line_and_exit_2(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(_args(*argv)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert needle in err
+
+
+def test_cli_reports_a_port_in_use_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with EmulatorServer(EmulatorConfig(port=0)) as server:
+        port = server.url.rsplit(":", 1)[1]
+        assert run(_args("--port", port)) == 2
+    assert "cannot listen" in capsys.readouterr().err
 
 
 def test_cli_options_reach_the_config() -> None:
@@ -48,7 +69,13 @@ def test_cli_options_reach_the_config() -> None:
                  "--drop-rate", "0.2", "--throttle-burst-every", "10", "--throttle-burst-length", "1",
                  "--seed", "4", "--database", "x.db", "--client-id", "c", "--client-secret", "s",
                  "--account-id", "a", "--port", "0")  # fmt: skip
-    assert (args.lists, args.retry_after, args.rate_limit, args.burst, args.seed) == (["VIP", "News"], False, 5, 2, 4)
+    assert (args.lists, args.retry_after, args.rate_limit, args.burst, args.seed) == (
+        ["VIP", "News"],
+        False,
+        5,
+        2,
+        4,
+    )
     assert (args.token_ttl, args.latency, args.latency_jitter, args.error_rate, args.drop_rate) == (
         9, 0.1, 0.05, 0.1, 0.2,
     )  # fmt: skip
@@ -59,25 +86,27 @@ def test_cli_options_reach_the_config() -> None:
 def test_cli_serves_prints_list_ids_and_stops_cleanly_on_ctrl_c() -> None:
     command = [sys.executable, "-m", "sakari_emulator", "--port", "0", "--list", "VIP", "--seed", "1"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as child:
         assert child.stdout is not None
-        banner = [child.stdout.readline() for _ in range(4)]
-        url = banner[0].split()[-1]
-        lists = httpx.get(f"{url}/_emulator/lists").json()
-        assert f"list 'VIP': {lists[0]['id']}" in banner[3]
-        child.send_signal(signal.SIGINT)
-        assert child.wait(timeout=10) == 0
-        assert child.stderr is not None and child.stderr.read() == ""
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+        assert child.stderr is not None
+        try:
+            banner = [child.stdout.readline() for _ in range(4)]
+            url = banner[0].split()[-1]
+            lists = httpx.get(f"{url}/_emulator/lists").json()
+            assert f"list 'VIP': {lists[0]['id']}" in banner[3]
+            child.send_signal(signal.SIGINT)
+            assert child.wait(timeout=10) == 0
+            assert child.stderr.read() == ""
+        finally:
+            if child.poll() is None:
+                child.kill()
 
 
 def test_server_refuses_a_non_loopback_host_unless_allowed() -> None:
     with pytest.raises(ValueError, match="allow_remote"):
-        EmulatorServer(EmulatorConfig(host="0.0.0.0", port=0))
+        EmulatorServer(EmulatorConfig(host="0.0.0.0", port=0))  # noqa: S104 - the refusal is tested
 
 
 def test_server_on_port_0_picks_a_free_port_and_stops_cleanly() -> None:
@@ -98,4 +127,5 @@ def test_a_second_run_on_the_same_database_file_sees_the_first_runs_contacts(tmp
         assert second.backend.lists()[0] == (vip, "VIP")
         assert [c.id for c in second.backend.all_contacts()] == [contact.id]
         new, _ = second.backend.create_contact(ContactInput(mobile="+14155550601"), "append")
-        assert new.blocked is not None and new.id != contact.id
+        assert new.blocked is not None
+        assert new.id != contact.id

@@ -24,7 +24,8 @@ FR = "+33612345678"
 
 
 def run(params: SyncParameters, **kwargs: Any) -> SyncReport:
-    return asyncio.run(sync_contacts(params=params, **kwargs))
+    report: SyncReport = asyncio.run(sync_contacts(params=params, **kwargs))
+    return report
 
 
 def sakari(emulator: EmulatorServer) -> dict[str, dict[str, Any]]:

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
 def run(params: SyncParameters, **kwargs: Any) -> SyncReport:
-    return asyncio.run(sync_contacts(params=params, **kwargs))
+    report: SyncReport = asyncio.run(sync_contacts(params=params, **kwargs))
+    return report
 
 
 def creates_sent(emulator: EmulatorServer) -> int:
