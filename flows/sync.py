@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from prefect import flow
 from prefect.runtime import flow_run
+from prefect.settings import PREFECT_UI_URL
 
 from blocks.sakari import SakariCredentials
 from sakari_client import SakariClient
@@ -24,7 +25,8 @@ BATCHES_IN_FLIGHT = 2  # the next batch's requests start while the last one's st
 
 def _run_name() -> str:
     """Say what ran: `<sync name>-sync`, `-full`, `-dry-run` or `-reconcile`."""
-    params: dict[str, Any] = flow_run.parameters.get("params") or {}
+    raw = flow_run.parameters.get("params") or {}
+    params: dict[str, Any] = raw.model_dump() if isinstance(raw, SyncParameters) else dict(raw)
     if flow_run.flow_name == "reconcile-contacts":
         mode = "reconcile"
     elif flow_run.parameters.get("dry_run"):
@@ -51,9 +53,9 @@ async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncRe
         succeeded = True
     finally:
         report = close_run(run, succeeded=succeeded)
-    report.flow_run_url = flow_run.ui_url
-    publish_summary(report, run.store.rejects_for(run.run_id, limit=50))
-    publish_plan(report)
+    report.flow_run_url = f"{PREFECT_UI_URL.value()}/runs/flow-run/{flow_run.id}" if flow_run.id else None
+    await publish_summary(report, run.store.rejects_for(run.run_id, limit=50))
+    await publish_plan(report)
     return report
 
 
@@ -104,7 +106,8 @@ async def _client(run: RunContext) -> SakariClient:
 async def load_changes(run: RunContext, client: SakariClient) -> None:
     """Send what changed, a batch per task, two batches in flight."""
     cfg = run.params.sakari
-    progress = Progress(run.pending, "Contacts sent to Sakari")
+    progress = Progress(run.pending)
+    await progress.start("Contacts sent to Sakari")
     in_flight: set[asyncio.Task[dict[str, int]]] = set()
     try:
         for index, batch in enumerate(run.store.iter_changes(run.run_id, cfg.batch_size)):
@@ -133,7 +136,7 @@ async def _collect(
         in_flight.discard(task)
         counts = task.result()
         run.report.add_outcomes(counts)
-        progress.advance(sum(counts.values()))
+        await progress.advance(sum(counts.values()))
     run.renew()
 
 

@@ -54,6 +54,9 @@ def demo_parameters(folder: Path, list_ids: dict[str, str]) -> SyncParameters:
         ),
         sakari=SakariConfig(block=DEMO_BLOCK),
         state_url=f"sqlite:///{folder / 'state.db'}",
+        # Read every row each time, so a rerun shows every contact as unchanged (the cursor still
+        # advances, and a scheduled deployment would read incrementally).
+        full_refresh=True,
     )
 
 

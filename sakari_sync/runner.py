@@ -25,16 +25,15 @@ class _NoTraceFormatter(logging.Formatter):
 
 
 def quiet_console() -> None:
-    """Keep Prefect's per-task chatter and tracebacks out of the terminal (not out of the UI)."""
+    """Keep Prefect's chatter and tracebacks out of the terminal; the run's page in the UI keeps them."""
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
-    import prefect.logging  # noqa: F401 - configures Prefect's handlers
+    from prefect.logging.configuration import setup_logging
 
-    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
-        for handler in logging.getLogger(name).handlers:
-            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-                handler.setFormatter(
-                    _NoTraceFormatter("%(asctime)s | %(levelname)-7s | %(message)s", "%H:%M:%S")
-                )
+    setup_logging()
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            handler.setFormatter(_NoTraceFormatter("%(asctime)s | %(levelname)-7s | %(message)s", "%H:%M:%S"))
 
 
 def run_sync(params: SyncParameters, *, dry_run: bool = False) -> SyncReport:
@@ -42,8 +41,20 @@ def run_sync(params: SyncParameters, *, dry_run: bool = False) -> SyncReport:
     quiet_console()
     from flows.sync import sync_contacts
 
-    report: SyncReport = asyncio.run(sync_contacts(params=params, dry_run=dry_run))
+    try:
+        report: SyncReport = asyncio.run(sync_contacts(params=params, dry_run=dry_run))
+    finally:
+        flush_to_server()
     return report
+
+
+def flush_to_server() -> None:
+    """Send buffered logs and events now, while the server is still up (the demo stops it next)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)
+    EventsWorker.drain_all(timeout=10)
 
 
 def print_report(report: SyncReport, *, as_json: bool) -> None:
@@ -56,11 +67,9 @@ def print_report(report: SyncReport, *, as_json: bool) -> None:
 
 
 def register_blocks() -> None:
-    from prefect.utilities.asyncutils import run_coro_as_sync
-
     from blocks.sakari import SakariCredentials
 
-    run_coro_as_sync(SakariCredentials.register_type_and_schema())
+    SakariCredentials.register_type_and_schema()  # sync-compatible: runs here, outside an event loop
 
 
 def save_sakari_block(

@@ -27,25 +27,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from typing import NamedTuple
 
 import phonenumbers
-from phonenumbers import (
-    NumberParseException,
-    PhoneMetadata,
-    PhoneNumber,
-    PhoneNumberFormat,
-    PhoneNumberType,
-)
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-# The private helper lets one pass give both region and type (see _classify); phonenumbers has had it
-# since 2011. Without it we fall back to the public calls, which cost one more pass per number.
-_type_helper: Callable[[str, PhoneMetadata], int] | None
-try:
-    from phonenumbers.phonenumberutil import _number_type_helper as _type_helper
-except ImportError:  # pragma: no cover - depends on the installed phonenumbers
-    _type_helper = None
+from tasks.phone_shortcuts import classify, parse_digits
 
 MISSING_PHONE = "missing_phone"
 UNPARSEABLE_PHONE = "unparseable_phone"
@@ -63,10 +50,6 @@ SMS_CAPABLE_TYPES = frozenset(
 )
 """Line types kept when `reject_fixed_line` is on; every other valid type is `not_mobile`."""
 
-# Keep every compiled metadata pattern: data from many countries thrashes `re`'s 512-entry cache,
-# and recompiling dominates a bulk run. A public phonenumbers switch; it costs a few MB.
-phonenumbers.enable_pattern_cache()
-
 SUPPORTED_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 _REGION_ALIASES = {"UK": "GB"}  # not ISO 3166, but what people type
 _MAX_INPUT = 250  # libphonenumber's own limit on the raw string
@@ -74,7 +57,6 @@ _MAX_INPUT = 250  # libphonenumber's own limit on the raw string
 # The common case (digits, spaces, brackets, dots, dashes, one leading '+') skips every pre-check.
 _PLAIN = re.compile(r"\+?[ ().\-]*[0-9][0-9 ().\-]*")
 _FORMATTING = str.maketrans("", "", " ().-")
-_CLEAN = re.compile(r"(\+?)([1-9][0-9]{3,16})")
 _SEPARATORS = re.compile(r"[,;/|&+\n\r]|\s(?:or|and)\s", re.IGNORECASE)
 _TEL_PREFIX = re.compile(r"^\s*tel:\s*", re.IGNORECASE)
 _EXTENSION = re.compile(
@@ -160,13 +142,15 @@ def _normalize_messy(text: str, region: str | None, reject_fixed_line: bool) -> 
 
 
 def _parse(text: str, region: str | None, reject_fixed_line: bool, note: str | None) -> PhoneResult:
-    number = _parse_clean(text, region)
-    if number is None:
+    parsed = parse_digits(text, region)
+    if parsed is None:
         try:
             number = phonenumbers.parse(text, region)
         except NumberParseException as exc:
             return _parse_error(exc, region)
-    number_region, number_type = _classify(number)
+        number_region, number_type = classify(number)
+    else:
+        number, number_region, number_type = parsed
     e164: str = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     line_type = _TYPE_NAMES.get(number_type, "unknown")
     if number_type == PhoneNumberType.UNKNOWN:
@@ -182,76 +166,6 @@ def _parse_error(exc: NumberParseException, region: str | None) -> PhoneResult:
     if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE and region is None:
         return PhoneResult(None, BAD_COUNTRY, detail="no +country code and no usable country")
     return PhoneResult(None, UNPARSEABLE_PHONE, detail=_PARSE_ERRORS.get(exc.error_type, "unreadable"))
-
-
-def _parse_clean(text: str, region: str | None) -> PhoneNumber | None:
-    """`phonenumbers.parse` for bare digits, with or without '+', when it would only split them.
-
-    Most stored numbers are bare digits ('+14155550123', or '4155550123' with the default
-    region), and for those parse's general machinery (extension search, per-character Unicode
-    digit folding) costs more than the rest of a row. When the digits hold no international
-    prefix, no leading default country code, no national prefix and no leading zero, parse only
-    splits off the country code, and so does this. Anything else returns None and goes through
-    parse. test_phones.py checks the two agree on arbitrary digit strings.
-    """
-    match = _CLEAN.fullmatch(text)
-    if match is None:
-        return None
-    plus, digits = match.groups()
-    if plus:
-        for width in (1, 2, 3):
-            if (country_code := int(digits[:width])) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-                break
-        else:
-            return None
-        nsn = digits[width:]
-        number_region = phonenumbers.region_code_for_country_code(country_code)
-        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, number_region)
-    else:
-        metadata = PhoneMetadata.metadata_for_region(region) if region in SUPPORTED_REGIONS else None
-        if metadata is None or metadata.country_code is None:
-            return None
-        idd = metadata.international_prefix
-        if digits.startswith(str(metadata.country_code)) or (idd and re.match(idd, digits)):
-            return None
-        country_code, nsn = metadata.country_code, digits
-    if metadata is None or len(nsn) < 2 or nsn[0] == "0":
-        return None
-    prefix = metadata.national_prefix_for_parsing
-    if prefix and re.match(prefix, nsn):
-        return None
-    return PhoneNumber(country_code=country_code, national_number=int(nsn))
-
-
-def _classify(number: PhoneNumber) -> tuple[str | None, int]:
-    """(region, number type) in one pass; the type is UNKNOWN exactly when `is_valid_number` is False.
-
-    This is `region_code_for_number` followed by `number_type`, sharing the type check that finding
-    the region of a shared calling code (+1, +7, +44…) already did, so a row costs no more than
-    `is_valid_number`. test_phones.py checks it against the public calls.
-    """
-    country_code = number.country_code or 0
-    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
-    if not regions:
-        return None, PhoneNumberType.UNKNOWN
-    nsn = phonenumbers.national_significant_number(number)
-    if _type_helper is None:  # pragma: no cover - depends on the installed phonenumbers
-        return phonenumbers.region_code_for_number(number), int(phonenumbers.number_type(number))
-    if len(regions) == 1:
-        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, regions[0])
-        return regions[0], PhoneNumberType.UNKNOWN if metadata is None else _type_helper(nsn, metadata)
-    for region in regions:
-        metadata = PhoneMetadata.metadata_for_region(region)
-        if metadata is None:
-            continue
-        if metadata.leading_digits is not None:
-            if re.match(metadata.leading_digits, nsn):
-                return region, _type_helper(nsn, metadata)
-            continue
-        number_type = _type_helper(nsn, metadata)
-        if number_type != PhoneNumberType.UNKNOWN:
-            return region, number_type
-    return None, PhoneNumberType.UNKNOWN
 
 
 def _join(text: str, note: str | None) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prefect import task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from sakari_client import SakariClient
@@ -198,23 +198,23 @@ async def reconcile_account(
         results = await send_batch(client, repairs, merge_strategy)
         store.record_outcomes(run_id, results)
         report.repaired = sum(1 for r in results if r.status in ("created", "updated"))
-    publish_reconcile(report)
+    await publish_reconcile(report)
     return report
 
 
-def publish_reconcile(report: ReconcileReport) -> None:
+async def publish_reconcile(report: ReconcileReport) -> None:
     table = [{"finding": k, "contacts": n} for k, n in report.counts.items()]
     table += [
         {"finding": "repaired", "contacts": report.repaired},
         {"finding": "checked", "contacts": report.checked},
     ]
-    create_table_artifact(
+    await acreate_table_artifact(
         table=table,
         key="sakari-reconcile-summary",
         description=f"What Sakari holds versus what we sent (read-back by {report.mode}).",
     )
     sample = [row for rows in report.samples.values() for row in rows]
     if sample:
-        create_table_artifact(
+        await acreate_table_artifact(
             table=sample, key="sakari-reconcile-sample", description="A masked sample of each finding."
         )

@@ -6,10 +6,10 @@ from typing import Any
 from uuid import UUID
 
 from prefect.artifacts import (
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
+    acreate_markdown_artifact,
+    acreate_progress_artifact,
+    acreate_table_artifact,
+    aupdate_progress_artifact,
 )
 from pydantic import BaseModel, Field
 
@@ -61,56 +61,60 @@ class SyncReport(BaseModel):
         lines += [f"    {reason:<22}{n:>7,}" for reason, n in sorted(self.rejected_by_reason.items())]
         lines += [f"  {o:<10} {getattr(self, o):>9,}" for o in OUTCOMES]
         lines.append(f"  requests   {self.requests:>9,}  (429s: {self.throttled:,})")
+        if self.reconcile:
+            found = ", ".join(f"{k} {v}" for k, v in self.reconcile.items() if k != "mode")
+            lines.append(f"  reconcile  read back by {self.reconcile['mode']}: {found}")
         return lines
 
 
-def publish_summary(report: SyncReport, reject_sample: list[dict[str, Any]]) -> None:
+async def publish_summary(report: SyncReport, reject_sample: list[dict[str, Any]]) -> None:
     """The two artifacts a person reads first: the summary table and a sample of rejected rows."""
     table = [{"outcome": "extracted", "contacts": report.extracted}]
     table += [
         {"outcome": f"rejected: {r}", "contacts": n} for r, n in sorted(report.rejected_by_reason.items())
     ]
     table += [{"outcome": o, "contacts": getattr(report, o)} for o in OUTCOMES]
-    create_table_artifact(
+    await acreate_table_artifact(
         table=table,
         key="sakari-sync-summary",
         description=f"Sync '{report.sync_name}' ({report.mode}): what happened to every source row.",
     )
     if reject_sample:
-        create_table_artifact(
+        await acreate_table_artifact(
             table=reject_sample,
             key="sakari-sync-rejects",
             description="A sample of rejected rows with their reasons (phones masked).",
         )
 
 
-def publish_markdown(key: str, markdown: str, description: str) -> None:
-    create_markdown_artifact(markdown=markdown, key=key, description=description)
+async def publish_markdown(key: str, markdown: str, description: str) -> None:
+    await acreate_markdown_artifact(markdown=markdown, key=key, description=description)
 
 
 class Progress:
     """A progress artifact for the load stage, updated after each batch."""
 
-    def __init__(self, total: int, description: str) -> None:
+    def __init__(self, total: int) -> None:
         self.total = max(total, 1)
         self.done = 0
-        artifact_id = create_progress_artifact(progress=0.0, description=description)
-        assert isinstance(artifact_id, UUID)  # called from sync code, so not a coroutine
-        self.artifact_id = artifact_id
+        self.artifact_id: UUID | None = None
 
-    def advance(self, n: int) -> None:
+    async def start(self, description: str) -> None:
+        self.artifact_id = await acreate_progress_artifact(progress=0.0, description=description)
+
+    async def advance(self, n: int) -> None:
         self.done += n
-        update_progress_artifact(
-            artifact_id=self.artifact_id, progress=min(100.0, 100.0 * self.done / self.total)
-        )
+        if self.artifact_id is not None:
+            progress = min(100.0, 100.0 * self.done / self.total)
+            await aupdate_progress_artifact(artifact_id=self.artifact_id, progress=progress)
 
 
-def publish_plan(report: SyncReport) -> None:
+async def publish_plan(report: SyncReport) -> None:
     """A dry run's plan as a table: what a real run would do to each contact."""
     if report.plan is None:
         return
     rows = [r for r in report.plan if r["action"] != "unchanged"][:1000]
-    create_table_artifact(
+    await acreate_table_artifact(
         table=[r | {"changed_fields": ", ".join(r["changed_fields"])} for r in rows]
         or [{"action": "nothing"}],
         key="sakari-sync-plan",

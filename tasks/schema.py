@@ -27,6 +27,10 @@ from sqlalchemy.engine import Engine
 
 metadata = sa.MetaData()
 
+# De-duplication compares cursor_sort and source_key code point by code point (tasks.transform's rule):
+# PostgreSQL's default collation would not, so those columns use "C" there (SQLite compares binary).
+_BINARY_TEXT = sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql")
+
 ledger = sa.Table(
     "sakari_ledger",
     metadata,
@@ -47,9 +51,9 @@ staging = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("sync_name", sa.String(200), nullable=False),
     sa.Column("run_id", sa.String(64), nullable=False),
-    sa.Column("source_key", sa.String(200), nullable=False),
+    sa.Column("source_key", _BINARY_TEXT, nullable=False),
     sa.Column("mobile", sa.String(20), nullable=False),
-    sa.Column("cursor_sort", sa.String(100), nullable=False),
+    sa.Column("cursor_sort", _BINARY_TEXT, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("payload_hash", sa.String(64), nullable=False),
     sa.Column("is_winner", sa.Boolean, nullable=False, default=True),

@@ -27,9 +27,11 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from sakari_client.redaction import mask_phone
-from sakari_sync.config import MappingConfig, PhoneConfig
+from sakari_sync.config import MappingConfig, PhoneConfig, SyncParameters
 from tasks import phones
 from tasks.payload import BAD_EMAIL, PayloadWriter
 from tasks.phones import PhoneResult, normalize_phone, phone_text, resolve_region
@@ -228,3 +230,15 @@ def _frame(data: Sequence[Sequence[Any]], columns: Sequence[str]) -> pd.DataFram
 
 def _rows_to_columns(rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
     return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+@task(name="transform-page", task_run_name="transform-page-{page_no}", cache_policy=NO_CACHE)
+def transform_page(rows: pd.DataFrame, params: SyncParameters, page_no: int) -> TransformResult:
+    """Transform one page and settle duplicates inside it (the thin Prefect shell; the state database
+    settles duplicates across pages by the same rule)."""
+    source = params.source
+    result = transform_chunk(
+        rows, params.mapping, params.phone, key_column=source.key_column, cursor_column=source.cursor_column
+    )
+    winners, duplicates, _ = dedupe_by_mobile(result.valid)
+    return TransformResult(winners, pd.concat([result.rejects, duplicates], ignore_index=True))

@@ -40,8 +40,8 @@ _MIXED: list[Maker] = [
 _GB_NATIONAL: list[Maker] = [lambda r: f"07{r.randint(400, 999)} {r.randint(100000, 999999)}"]
 
 DATASETS: dict[str, tuple[list[Maker], str]] = {
-    "mixed, US default": (_MIXED, "US"),
-    "GB national 07…": (_GB_NATIONAL, "GB"),
+    "mixed formats, default US": (_MIXED, "US"),
+    "GB national 07…, default GB": (_GB_NATIONAL, "GB"),
 }
 
 
