@@ -12,12 +12,14 @@ from prefect.settings import PREFECT_UI_URL
 from blocks.sakari import SakariCredentials
 from sakari_client import SakariClient
 from sakari_sync.config import SyncParameters
+from tasks.events import emit_sync_finished
 from tasks.extract import extract_page
 from tasks.load import load_batch, plan_load, stage_page
 from tasks.plan import build_plan
 from tasks.reconcile import reconcile_account
 from tasks.report import Progress, SyncReport, publish_plan, publish_summary
 from tasks.run import RunContext, close_run, note_cursor, open_run
+from tasks.shard import select_shard
 from tasks.transform import transform_page
 
 BATCHES_IN_FLIGHT = 2  # the next batch's requests start while the last one's stragglers finish
@@ -56,6 +58,7 @@ async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncRe
     report.flow_run_url = f"{PREFECT_UI_URL.value()}/runs/flow-run/{flow_run.id}" if flow_run.id else None
     await publish_summary(report, run.store.rejects_for(run.run_id, limit=50))
     await publish_plan(report)
+    emit_sync_finished(report, params.rejected_share_alert)
     return report
 
 
@@ -82,9 +85,9 @@ def stage_source(run: RunContext) -> None:
         page = extract_page(run.source, run.params.source, after, run.watermark, page_no)
         if page.rows.empty:
             break
-        run.report.extracted += len(page.rows)
         note_cursor(run, page.max_cursor)
-        result = transform_page(page.rows, run.params, page_no)
+        result, kept = select_shard(transform_page(page.rows, run.params, page_no), run.params)
+        run.report.extracted += kept
         stage_page(run.store, run.run_id, result.valid, result.rejects, page_no)
         if len(page.rows) < run.params.source.chunk_size:
             break  # a short page is the last one: no need to ask for an empty one
@@ -113,7 +116,9 @@ async def load_changes(run: RunContext, client: SakariClient) -> None:
         for index, batch in enumerate(run.store.iter_changes(run.run_id, cfg.batch_size)):
             if len(in_flight) >= BATCHES_IN_FLIGHT:
                 await _collect(run, progress, in_flight, asyncio.FIRST_COMPLETED)
-            sending = load_batch(client, run.store, batch, cfg.merge_strategy, run.run_id, index)
+            sending = load_batch(
+                client, run.store, batch, cfg.merge_strategy, run.run_id, index, bulk=cfg.load_mode == "bulk"
+            )
             in_flight.add(asyncio.ensure_future(sending))
         await _collect(run, progress, in_flight, asyncio.ALL_COMPLETED)
     finally:

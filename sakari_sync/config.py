@@ -75,6 +75,9 @@ class SakariConfig(_Strict):
     rate_limit: float | None = Field(None, gt=0, description="Cap in requests/s; unset = learn it from 429s.")
     max_in_flight: int = Field(16, ge=1, le=256, description="Requests in flight at once.")
     batch_size: int = Field(500, ge=1, le=10_000, description="Contacts per load task.")
+    load_mode: Literal["contacts", "bulk"] = Field(
+        "contacts", description="contacts: one request per contact; bulk: a CSV upload per batch (backfills)."
+    )
 
 
 class ReconcileConfig(_Strict):
@@ -97,6 +100,22 @@ class SyncParameters(_Strict):
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     state_url: str = Field("sqlite:///sakari-state.db", description="SQLAlchemy URL of the state database.")
     full_refresh: bool = Field(False, description="Ignore the stored cursor and read everything.")
+    rejected_share_alert: float = Field(
+        0.1, ge=0, le=1, description="Emit `sakari.sync.rejects-high` when more than this share is rejected."
+    )
+    shards: int = Field(1, ge=1, le=64, description="Split the sync into this many disjoint shards.")
+    shard: int = Field(0, ge=0, description="Which shard this run handles (0 .. shards-1).")
+
+    @model_validator(mode="after")
+    def _shard_in_range(self) -> SyncParameters:
+        if self.shard >= self.shards:
+            raise ValueError(f"shard must be below shards ({self.shards})")
+        return self
+
+    @property
+    def scope(self) -> str:
+        """The name the state database files this run under: a shard has its own lock, ledger and cursor."""
+        return self.name if self.shards == 1 else f"{self.name}.shard-{self.shard}-of-{self.shards}"
 
 
 class ConfigError(Exception):

@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from sakari_client import SakariClient
 from sakari_client.errors import ContactRejectedError, TransientError
-from sakari_client.models import ContactIn
+from sakari_client.models import Contact, ContactIn
 from sakari_client.redaction import redact
 from sakari_sync.config import MergeStrategy
 from tasks.run import RunContext
@@ -38,11 +38,17 @@ async def send_change(client: SakariClient, change: Change, merge_strategy: Merg
         return Outcome(change, "rejected", error=redact(f"{exc.code or exc.status}: {exc.message}"))
     except TransientError as exc:
         return Outcome(change, "failed", error=redact(f"{exc.code or exc.status}: {exc.message}"))
-    if contact.blocked or (contact.error is not None and contact.error.code == BLOCKED_CODE):
+    return outcome_of(change, contact)
+
+
+def outcome_of(change: Change, contact: Contact | None) -> Outcome:
+    """What Sakari's answer for an accepted contact means: suppressed if it is blocked, else
+    updated when the ledger already knew a Sakari contact for the mobile, created otherwise."""
+    if contact is not None and (contact.blocked or (contact.error and contact.error.code == BLOCKED_CODE)):
         blocked_at = str(contact.blocked) if contact.blocked else None
         return Outcome(change, "suppressed", contact_id=contact.id, blocked_at=blocked_at)
     status = "updated" if change.known_contact_id else "created"
-    return Outcome(change, status, contact_id=contact.id)
+    return Outcome(change, status, contact_id=contact.id if contact else change.known_contact_id)
 
 
 async def send_batch(
@@ -60,9 +66,15 @@ async def load_batch(
     merge_strategy: MergeStrategy,
     run_id: str,
     index: int,
+    bulk: bool = False,
 ) -> dict[str, int]:
     """Send one batch, write its outcomes to the ledger, and return counts by outcome."""
-    outcomes = await send_batch(client, changes, merge_strategy)
+    if bulk:
+        from tasks.bulk import send_bulk
+
+        outcomes = await send_bulk(client, changes, merge_strategy)
+    else:
+        outcomes = await send_batch(client, changes, merge_strategy)
     store.record_outcomes(run_id, outcomes)
     return dict(Counter(o.status for o in outcomes))
 

@@ -22,6 +22,7 @@ class SyncReport(BaseModel):
     sync_name: str
     run_id: str
     mode: str = Field(description="full, incremental or dry-run")
+    load_mode: str = Field("contacts", description="contacts (one request each) or bulk (CSV uploads)")
     extracted: int = 0
     rejected: int = 0
     rejected_by_reason: dict[str, int] = Field(default_factory=dict)
@@ -54,7 +55,8 @@ class SyncReport(BaseModel):
 
     def summary_lines(self) -> list[str]:
         lines = [
-            f"sync '{self.sync_name}' ({self.mode}) run {self.run_id}: {self.seconds:.1f}s",
+            f"sync '{self.sync_name}' ({self.mode}, {self.load_mode} load) run {self.run_id}: "
+            f"{self.seconds:.1f}s",
             f"  extracted  {self.extracted:>9,}",
             f"  rejected   {self.rejected:>9,}",
         ]

@@ -34,7 +34,7 @@ class RunContext:
     started: float = field(default_factory=time.monotonic)
 
     def renew(self) -> None:
-        renew_lock(self.store.engine, self.params.name, self.run_id)
+        renew_lock(self.store.engine, self.params.scope, self.run_id)
 
 
 def open_run(
@@ -43,18 +43,18 @@ def open_run(
     """Connect both databases, take the sync's lock, and read the incremental cursor."""
     run_id = run_id or uuid.uuid4().hex[:12]
     state = connect_state(params.state_url)
-    acquire_lock(state, params.name, run_id)
+    acquire_lock(state, params.scope, run_id)
     try:
-        store = StateStore(state, params.name)
+        store = StateStore(state, params.scope)
         if stage:
             store.clear_staging(rejects_too=True)
         watermark = None if params.full_refresh or not params.source.cursor_column else store.get_watermark()
         mode = "dry-run" if dry_run else ("incremental" if watermark is not None else "full")
         source = connect_source(params.source)
     except BaseException:
-        release_lock(state, params.name, run_id)
+        release_lock(state, params.scope, run_id)
         raise
-    report = SyncReport(sync_name=params.name, run_id=run_id, mode=mode)
+    report = SyncReport(sync_name=params.scope, run_id=run_id, mode=mode, load_mode=params.sakari.load_mode)
     return RunContext(params, run_id, store, source, watermark, report, dry_run)
 
 
@@ -73,7 +73,7 @@ def close_run(run: RunContext, *, succeeded: bool) -> SyncReport:
         if run.report.extracted:
             run.store.clear_staging()
     finally:
-        release_lock(run.store.engine, run.params.name, run.run_id)
+        release_lock(run.store.engine, run.params.scope, run.run_id)
         run.source.dispose()
     report.seconds = round(time.monotonic() - run.started, 2)
     return report

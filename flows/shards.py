@@ -1,0 +1,53 @@
+"""`sync-contacts-sharded`: one sync split into n disjoint shards run as concurrent flow runs.
+
+With `deployment` set (e.g. "sync-contacts/shard"), each shard is a run of that deployment, so the
+work pool's workers (on one machine or several) pick the shards up; without it, the shards run here
+as concurrent subflows. Either way each shard has its own lock, ledger and cursor (see tasks/shard.py)
+and the parent returns and publishes one combined report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from prefect import flow
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
+from prefect.states import State
+
+from flows.sync import sync_contacts
+from sakari_sync.config import SyncParameters
+from tasks.report import SyncReport, publish_summary
+from tasks.shard import combine_reports, shard_parameters
+
+
+@flow(name="sync-contacts-sharded", flow_run_name="{params.name}-{shards}-shards", log_prints=False)
+async def sync_shards(
+    params: SyncParameters, shards: int = 2, deployment: str | None = None, dry_run: bool = False
+) -> SyncReport:
+    """Run the sync as `shards` concurrent flow runs and combine their reports into one."""
+    runs = [_run_shard(p, deployment, dry_run) for p in shard_parameters(params, shards)]
+    reports = await asyncio.gather(*runs)
+    combined = combine_reports(params.name, list(reports))
+    await publish_summary(combined, [])
+    return combined
+
+
+async def _run_shard(params: SyncParameters, deployment: str | None, dry_run: bool) -> SyncReport:
+    if deployment is None:
+        return await sync_contacts(params, dry_run=dry_run)
+    run = await run_deployment(  # waits for the child run to finish (it is linked as a subflow)
+        deployment,
+        parameters={"params": params.model_dump(mode="json"), "dry_run": dry_run},
+        timeout=None,
+    )
+    return await _report_of(run)
+
+
+async def _report_of(run: FlowRun) -> SyncReport:
+    state: State[Any] | None = run.state
+    if state is None or not state.is_completed():
+        raise RuntimeError(f"shard run {run.name} ended {state.name if state else 'without a state'}")
+    result = await state.aresult(fetch=True)
+    return result if isinstance(result, SyncReport) else SyncReport.model_validate(result)

@@ -1,0 +1,127 @@
+"""normalize_phone: the documented decisions, and its invariants over arbitrary input."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+from tasks.phones import SMS_CAPABLE_TYPES, normalize_phone, resolve_region
+from tasks.transform import REJECT_REASONS
+from tests.transform.strategies import any_cell, formatted_numbers, phone_like_text, regions
+
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "e164", "reason"),
+    [
+        ("+1 415 555 0123 ext. 45", "US", "+14155550123", None),
+        ("415-555-0123 x 7", "US", "+14155550123", None),
+        ("1-800-FLOWERS", "US", None, "unparseable_phone"),
+        ("4155550123 / 4155550124", "US", None, "ambiguous_phone"),
+        ("+44 7400 123456 and +44 7400 123457", "US", None, "ambiguous_phone"),
+        ("４１５５５５０１２３", "US", "+14155550123", None),
+        ("07400 123456", None, None, "bad_country"),
+        ("+44 7400 123456", None, "+447400123456", None),
+        ("+1 800 555 0199", "US", None, "not_mobile"),
+        ("+882 1234 567890", "US", None, "invalid_phone"),
+        ("+800 1234 5678", "US", None, "non_geographic"),
+        ("", "US", None, "missing_phone"),
+        (None, "US", None, "missing_phone"),
+        (1.5, "US", None, "unparseable_phone"),
+    ],
+)
+def test_normalize_phone_decisions(raw, region, e164, reason):
+    """Extensions kept as the main number, letters and two numbers refused, toll-free not mobile…"""
+    result = normalize_phone(raw, region, reject_fixed_line=True)
+    assert (result.e164, result.reason) == (e164, reason)
+
+
+def test_dropped_extension_is_noted():
+    """A kept number whose extension was dropped says so in `detail`."""
+    assert normalize_phone("4155550123 ext 9", "US", reject_fixed_line=True).detail == "extension dropped"
+
+
+def test_region_is_the_numbers_own_region():
+    """A +country number keeps its region whatever the default region; +1 604 is Canada."""
+    assert normalize_phone("+1 604 555 5555", "GB", reject_fixed_line=True).region == "CA"
+    assert normalize_phone("+44 7400 123456", "US", reject_fixed_line=True).region == "GB"
+
+
+def test_fixed_line_or_mobile_is_kept_and_fixed_line_is_not():
+    """US numbers cannot be told apart (kept); a GB landline is refused unless the check is off."""
+    assert normalize_phone("(415) 555-0123", "US", reject_fixed_line=True).line_type == "fixed_line_or_mobile"
+    assert normalize_phone("+44 20 7946 0958", "US", reject_fixed_line=True).reason == "not_mobile"
+    kept = normalize_phone("+44 20 7946 0958", "US", reject_fixed_line=False)
+    assert (kept.e164, kept.line_type) == ("+442079460958", "fixed_line")
+
+
+@pytest.mark.parametrize(
+    "number_type",
+    [value for name, value in vars(PhoneNumberType).items() if name.isupper() and name != "UNKNOWN"],
+)
+def test_line_types_kept_with_reject_fixed_line(number_type):
+    """MOBILE, FIXED_LINE_OR_MOBILE and VOIP are kept; every other valid type is not_mobile."""
+    numbers = [
+        number
+        for region in ("GB", "DE", "FR", "US", "AU", "IN", "JP", "BR")
+        if (number := phonenumbers.example_number_for_type(region, number_type)) is not None
+        and phonenumbers.number_type(number) == number_type
+    ]
+    for number in numbers:
+        result = normalize_phone(phonenumbers.format_number(number, PhoneNumberFormat.E164), None, reject_fixed_line=True)
+        assert (result.reason is None) == (number_type in SMS_CAPABLE_TYPES), result
+
+
+@pytest.mark.parametrize(
+    ("value", "region"), [("gb", "GB"), (" UK ", "GB"), ("De", "DE"), ("Narnia", None), (44, None), ("", None)]
+)
+def test_resolve_region(value, region):
+    """ISO 3166 alpha-2 in any case and padding, 'UK' as GB; anything else is no region."""
+    assert resolve_region(value) == region
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=phone_like_text, region=regions, again=regions, reject_fixed_line=st.booleans())
+def test_normalising_twice_changes_nothing(raw, region, again, reject_fixed_line):
+    """A kept number, normalised again from its E.164 form with any region, is the same result."""
+    first = normalize_phone(raw, region, reject_fixed_line=reject_fixed_line)
+    if first.e164 is not None:
+        second = normalize_phone(first.e164, again, reject_fixed_line=reject_fixed_line)
+        assert (second.e164, second.reason, second.region, second.line_type) == (
+            first.e164,
+            None,
+            first.region,
+            first.line_type,
+        )
+
+
+@settings(max_examples=300, deadline=None)
+@given(pair=formatted_numbers(), reject_fixed_line=st.booleans())
+def test_real_numbers_in_any_format_agree_with_phonenumbers(pair, reject_fixed_line):
+    """A valid example number, in any standard format, normalises to libphonenumber's own E.164."""
+    text, region = pair
+    number = phonenumbers.parse(text, region)
+    result = normalize_phone(text, region, reject_fixed_line=False)
+    if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) != "001":
+        assert result.e164 == phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        assert result.region == phonenumbers.region_code_for_number(number)
+
+
+@settings(max_examples=500, deadline=None)
+@given(raw=any_cell, region=st.none() | regions, reject_fixed_line=st.booleans())
+def test_every_output_is_e164_or_a_reason(raw, region, reject_fixed_line):
+    """Whatever the cell holds, the result is an E.164 number, or no number and a known reason."""
+    result = normalize_phone(raw, region, reject_fixed_line=reject_fixed_line)
+    if result.e164 is not None:
+        assert E164.match(result.e164)
+        assert result.reason is None
+        assert result.region and result.region != "001"
+    else:
+        assert result.reason in REJECT_REASONS
+        assert result.detail

@@ -1,0 +1,163 @@
+"""transform_chunk and dedupe_by_mobile: the frames they return, and what they never do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sakari_sync.config import ListMapping, MappingConfig, PhoneConfig
+from tasks.payload import canonical_json
+from tasks.transform import (
+    REJECT_COLUMNS,
+    REJECT_REASONS,
+    REPORT_COLUMNS,
+    VALID_COLUMNS,
+    dedupe_by_mobile,
+    dedupe_rank,
+    transform_chunk,
+)
+from tests.transform.strategies import any_cell
+
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+PHONE = PhoneConfig(default_region="US")
+FULL = MappingConfig(
+    mobile="phone",
+    country="country",
+    first_name="first",
+    last_name="last",
+    email="email",
+    attributes={"plan": "plan"},
+    lists=ListMapping(column="tags", separator=",", constant=["all"]),
+)
+CELLS = ("id", "phone", "country", "first", "last", "email", "plan", "tags", "updated")
+
+
+def _transform(frame: pd.DataFrame, mapping: MappingConfig = FULL, cursor: str | None = "updated"):
+    return transform_chunk(frame, mapping, PHONE, key_column="id", cursor_column=cursor)
+
+
+def test_frames_have_the_contract_columns():
+    """valid and rejects carry exactly the contract's columns, as Python objects (None, not NaN)."""
+    frame = pd.DataFrame({"id": [1, 2, 3], "phone": ["4155550100", "nope", "4155550101"], "updated": [5, None, None]})
+    result = _transform(frame, MappingConfig(mobile="phone"))
+    assert tuple(result.valid.columns) == VALID_COLUMNS
+    assert tuple(result.rejects.columns) == REJECT_COLUMNS
+    assert result.valid.to_dict("records")[1]["cursor"] is None
+    assert result.valid["cursor"].dtype == object
+    assert result.valid["source_key"].tolist() == ["1", "3"]
+
+
+def test_payload_hash_is_sha256_of_the_payload():
+    """payload_hash is the hex SHA-256 of the payload text, which is canonical JSON."""
+    frame = pd.DataFrame({"id": ["a"], "phone": ["+44 7400 123456"], "first": ["Zoë"]})
+    row = _transform(frame, MappingConfig(mobile="phone", first_name="first"), None).valid.iloc[0]
+    assert row["payload_hash"] == hashlib.sha256(row["payload"].encode("utf-8")).hexdigest()
+    assert row["payload"] == canonical_json(json.loads(row["payload"]))
+    assert (row["cursor_sort"], row["cursor"]) == ("", None)
+
+
+def test_empty_chunk_gives_empty_frames():
+    """No rows in, two empty frames with their columns out."""
+    result = _transform(pd.DataFrame({column: [] for column in CELLS}))
+    assert (len(result.valid), len(result.rejects)) == (0, 0)
+    assert tuple(result.valid.columns) == VALID_COLUMNS
+
+
+def test_a_missing_mapped_column_is_a_configuration_error():
+    """A mapped column the chunk lacks raises ValueError naming it, before any row is read."""
+    with pytest.raises(ValueError, match="'email'"):
+        _transform(pd.DataFrame({"id": [1], "phone": ["4155550100"], "updated": [1]}), MappingConfig(email="email"))
+
+
+def test_an_unknown_default_region_is_a_configuration_error():
+    """phone.default_region must be a region libphonenumber knows."""
+    frame = pd.DataFrame({"id": [1], "phone": ["4155550100"]})
+    with pytest.raises(ValueError, match="XX"):
+        transform_chunk(frame, MappingConfig(), PhoneConfig(default_region="XX"), key_column="id", cursor_column=None)
+
+
+def test_reject_details_never_show_the_phone_number():
+    """detail says why without the number; mobile_masked shows only its last four digits."""
+    frame = pd.DataFrame({"id": [1, 2, None], "phone": ["+44 20 7946 0958", "415 555 0123 / 415 555 0199", "4155550100"]})
+    rejects = _transform(frame, MappingConfig(mobile="phone"), None).rejects
+    assert not rejects["detail"].str.contains(r"\d{4}").any()
+    assert rejects["mobile_masked"].tolist()[0].endswith("0958")
+
+
+def test_reject_reasons_are_one_line_each():
+    """Every code has a one-line human explanation for reports."""
+    assert all(text and "\n" not in text and text.endswith(".") for text in REJECT_REASONS.values())
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(*[any_cell for _ in CELLS]), max_size=8))
+def test_transform_never_raises_and_accounts_for_every_row(rows):
+    """Arbitrary text, numbers, NULLs, bytes, dates in every mapped column: each row valid or rejected."""
+    frame = pd.DataFrame(rows, columns=list(CELLS), dtype=object)
+    result = _transform(frame)
+    assert len(result.valid) + len(result.rejects) == len(frame)
+    assert all(E164.match(mobile) for mobile in result.valid["mobile"])
+    assert set(result.rejects["reason"]) <= set(REJECT_REASONS)
+    for payload, payload_hash in zip(result.valid["payload"], result.valid["payload_hash"], strict=True):
+        assert canonical_json(json.loads(payload)) == payload
+        assert hashlib.sha256(payload.encode()).hexdigest() == payload_hash
+
+
+def _valid(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(key, mobile, sort, None, "{}", "h") for key, mobile, sort in rows], columns=list(VALID_COLUMNS)
+    )
+
+
+def test_dedupe_keeps_the_greatest_cursor_then_key():
+    """Per mobile the greatest (cursor_sort, source_key) wins; losers name the winner; the report sums up."""
+    valid = _valid([("1", "+1A", "2024-02"), ("2", "+1A", "2024-03"), ("3", "+1B", "x"), ("9", "+1B", "x"), ("5", "+1C", "")])
+    winners, rejects, report = dedupe_by_mobile(valid)
+    assert winners["source_key"].tolist() == ["2", "9", "5"]
+    assert rejects[["source_key", "reason"]].values.tolist() == [["1", "duplicate_mobile"], ["3", "duplicate_mobile"]]
+    assert "'2'" in rejects["detail"].iloc[0]
+    assert tuple(report.columns) == REPORT_COLUMNS
+    assert report[["winner_source_key", "collapsed_source_keys", "collapsed_count"]].values.tolist() == [
+        ["2", "1", 1],
+        ["9", "3", 1],
+    ]
+
+
+@given(st.permutations([("a", "+1A", "2"), ("b", "+1A", "10"), ("c", "+1A", "2"), ("d", "+1B", "")]))
+def test_dedupe_winner_does_not_depend_on_row_order(rows):
+    """The rule is a total order on (cursor_sort, source_key), so shuffling rows changes nothing."""
+    winners, rejects, _ = dedupe_by_mobile(_valid(rows))
+    assert sorted(winners["source_key"]) == ["c", "d"]
+    assert sorted(rejects["source_key"]) == ["a", "b"]
+    assert max(dedupe_rank(s, k) for k, _, s in rows if k != "d") == ("2", "c")
+
+
+def test_dedupe_without_duplicates_changes_nothing():
+    """All mobiles distinct: every row wins, no rejects, an empty report."""
+    valid = _valid([("1", "+1A", ""), ("2", "+1B", "")])
+    winners, rejects, report = dedupe_by_mobile(valid)
+    assert winners.equals(valid)
+    assert (len(rejects), len(report)) == (0, 0)
+
+
+def test_cursor_column_of_datetimes_orders_duplicates():
+    """A newer updated_at wins across timezones: 10:00+02:00 is earlier than 09:00 UTC."""
+    frame = pd.DataFrame(
+        {
+            "id": ["old", "new"],
+            "phone": ["4155550100", "+14155550100"],
+            "updated": [
+                dt.datetime(2024, 1, 1, 9, tzinfo=dt.UTC),
+                dt.datetime(2024, 1, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+            ],
+        }
+    )
+    winners, _, _ = dedupe_by_mobile(_transform(frame, MappingConfig(mobile="phone")).valid)
+    assert winners["source_key"].tolist() == ["old"]
