@@ -62,6 +62,16 @@ def print_report(report: SyncReport, *, as_json: bool) -> None:
         print(json.dumps(report.model_dump(mode="json"), sort_keys=True))
         return
     print("\n".join(report.summary_lines()))
+    if report.plan is not None:
+        actions = [r for r in report.plan if r["action"] != "unchanged"]
+        rejects = sum(1 for r in actions if r["action"].startswith("reject"))
+        print(
+            f"  plan (dry run, nothing sent): {len(actions) - rejects:,} to send, {rejects:,} rejected"
+            + ("; first 20:" if actions else "")
+        )
+        for r in actions[:20]:
+            fields = f"  [{', '.join(r['changed_fields'])}]" if r["changed_fields"] else ""
+            print(f"    {r['action']:<26} key {r['source_key']:<12} {r['mobile']}{fields}")
     if report.flow_run_url:
         print(f"  run in the Prefect UI: {report.flow_run_url}")
 

@@ -92,3 +92,43 @@ def test_changes_new_rows_invalid_rows_and_blocked_contacts(params: SyncParamete
     again = run(params.model_copy(update={"full_refresh": True}))
     assert again.suppressed == 1
     assert again.created + again.updated == 0
+
+
+async def _server_view(flow_run_id: str) -> tuple[set[str], set[str]]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        FlowRunFilter,
+        FlowRunFilterId,
+    )
+
+    async with get_client() as client:
+        tasks = await client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+        artifacts = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return {t.name.rsplit("-", 1)[0] for t in tasks}, {a.key for a in artifacts if a.key}
+
+
+def test_the_run_its_task_runs_and_artifacts_are_on_the_server(params: SyncParameters) -> None:
+    import time
+
+    report = run(params)
+    assert report.flow_run_url is not None
+    flow_run_id = report.flow_run_url.rsplit("/", 1)[-1]
+    deadline = time.monotonic() + 30  # task runs reach the server as events, a moment later
+    while True:
+        task_names, artifact_keys = asyncio.run(_server_view(flow_run_id))
+        if {
+            "extract-page",
+            "transform-page",
+            "stage-page",
+            "load-batch",
+        } <= task_names or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert {"extract-page", "transform-page", "stage-page", "load-batch", "reconcile"} <= task_names
+    assert {"sakari-sync-summary", "sakari-sync-rejects", "sakari-reconcile-summary"} <= artifact_keys

@@ -1,0 +1,52 @@
+"""The Sakari Credentials block: in the server's catalogue, secret kept secret, builds a working client."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from blocks.sakari import SakariCredentials
+from sakari_sync.config import ConfigError
+from sakari_sync.runner import register_blocks, save_sakari_block
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+async def _catalogue_slugs() -> set[str]:
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        return {t.slug for t in await client.read_block_types()}
+
+
+def test_the_block_type_is_registered_in_the_catalogue() -> None:
+    register_blocks()
+    assert "sakari-credentials" in asyncio.run(_catalogue_slugs())
+
+
+def test_a_saved_block_keeps_its_secret_masked_and_builds_a_client(emulator) -> None:
+    save_sakari_block(
+        "sakari-roundtrip",
+        base_url=emulator.url,
+        account_id="demo-account",
+        client_id="demo-client",
+        client_secret="demo-secret",
+    )
+    block = SakariCredentials.load("sakari-roundtrip")
+    assert "demo-secret" not in repr(block)
+    assert block.client_secret.get_secret_value() == "demo-secret"
+
+    async def count() -> int:
+        async with block.get_client() as client:
+            return await client.count_contacts()
+
+    assert asyncio.run(count()) == 0
+
+
+def test_saving_a_block_without_a_secret_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SAKARI_CLIENT_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="--client-secret or SAKARI_CLIENT_SECRET"):
+        save_sakari_block(
+            "x", base_url="https://api.sakari.io", account_id="a", client_id="c", client_secret=None
+        )
