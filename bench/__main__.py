@@ -36,7 +36,7 @@ def run_cases(bench: Bench, say: Any) -> dict[str, Any]:
     raw["bare"] = case_bare_client(bench, raw["large"].pop("payloads"))
     say(f"memory, small run of {bench.sizes.memory_small:,} rows")
     raw["small"] = case_memory_small(bench)
-    say(f"naive script ({bench.sizes.naive:,} rows) and ours ({bench.sizes.latency_sync:,} rows), with latency")
+    say(f"naive script ({bench.sizes.naive:,} rows), ours ({bench.sizes.latency_sync:,} rows), latency")
     raw["naive"] = case_naive(bench)
     say(f"known rate limit, {bench.sizes.limited:,} rows")
     raw["known"] = case_rate_limit(bench, 50.0, told=True)
@@ -49,7 +49,9 @@ def run_cases(bench: Bench, say: Any) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="large warehouse rows (default %(default)s)")
+    parser.add_argument(
+        "--rows", type=int, default=DEFAULT_ROWS, help="large warehouse rows (default %(default)s)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--output", type=Path, default=Path("BENCHMARKS.md"), help="where to write the table")
     parser.add_argument("--no-write", action="store_true", help="do not write the Markdown file")
@@ -64,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     sizes = Sizes.for_rows(args.rows)
     machine = describe_machine()
-    with tempfile.TemporaryDirectory(prefix="sakari-bench-") as folder, prefect_api(), run_emulator() as emulator:
+    with (
+        tempfile.TemporaryDirectory(prefix="sakari-bench-") as folder,
+        prefect_api(),
+        run_emulator() as emulator,
+    ):
         raw = run_cases(Bench(emulator, Path(folder), sizes), say)
     seconds = time.perf_counter() - started
     figures = compute_figures(raw, sizes)

@@ -55,6 +55,7 @@ def run_naive_script(base_url: str, source_url: str, rows: int) -> tuple[float, 
     engine = sa.create_engine(source_url)
     df = pd.read_sql(sa.text("SELECT * FROM contacts ORDER BY id LIMIT :n"), engine, params={"n": rows})
     engine.dispose()
+    df = df.astype(object).where(df.notna(), None)  # NaN is not JSON: the first fix such a script gets
     token = httpx.post(f"{base_url}/oauth2/token", json=CREDENTIALS, timeout=30).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     posted = 0

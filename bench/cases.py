@@ -108,7 +108,7 @@ class Bench:
         """Run the flow in a child process; its report, wall seconds, peak RSS and POSTs sent."""
         before = sum(self.emulator.counts().values())
         command = [sys.executable, "-m", "bench.child", params.model_dump_json(), self.emulator.url]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
         lines = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
         if done.returncode != 0 or not lines:
             raise RuntimeError(f"the benchmark sync failed ({done.returncode}):\n{done.stderr[-3000:]}")

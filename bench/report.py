@@ -1,4 +1,4 @@
-"""The figures of a benchmark run: computed from the cases' raw results, printed, and written to BENCHMARKS.md."""
+"""The figures of a benchmark run: computed from the raw results, printed, and written to BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -61,7 +61,10 @@ def compute_figures(raw: dict[str, Any], sizes: Sizes) -> list[Figure]:
             f"naive {naive_rate:,.1f}/s ({naive['naive_posted']:,} posts)",
         ),
     ]
-    for key, case, limit, share in (("known", "3 known limit", 50, 0.02), ("unknown", "4 unknown limit", 37, 0.05)):
+    for key, case, limit, share in (
+        ("known", "3 known limit", 50, 0.02),
+        ("unknown", "4 unknown limit", 37, 0.05),
+    ):
         run = raw[key]
         rate = (run["contacts"] - 1) / run["span"] if run["span"] else 0.0
         told = "told" if key == "known" else "not told"
@@ -120,7 +123,10 @@ def compute_figures(raw: dict[str, Any], sizes: Sizes) -> list[Figure]:
         ),
     ]
     transform = raw["transform"]
-    ours_rows, bare_rows = transform["rows"] / transform["ours_seconds"], transform["rows"] / transform["bare_seconds"]
+    ours_rows, bare_rows = (
+        transform["rows"] / transform["ours_seconds"],
+        transform["rows"] / transform["bare_seconds"],
+    )
     figures.append(
         _figure(
             "8 transform",
@@ -139,7 +145,9 @@ def table(figures: list[Figure]) -> str:
     lines = ["| case | figure | value | bar | met | detail |", "|---|---|---|---|---|---|"]
     for f in figures:
         value = f"{f.value:,.0f}" if f.value == int(f.value) and abs(f.value) >= 1 else f"{f.value:.3f}"
-        lines.append(f"| {f.case} | {f.figure} | {value} | {f.bar} | {'yes' if f.met else '**no**'} | {f.detail} |")
+        lines.append(
+            f"| {f.case} | {f.figure} | {value} | {f.bar} | {'yes' if f.met else '**no**'} | {f.detail} |"
+        )
     return "\n".join(lines)
 
 
@@ -152,7 +160,9 @@ def as_json(figures: list[Figure], machine: dict[str, str], sizes: Sizes, second
     }
 
 
-def write_markdown(path: Path, figures: list[Figure], machine: dict[str, str], sizes: Sizes, seconds: float, command: str) -> None:
+def write_markdown(
+    path: Path, figures: list[Figure], machine: dict[str, str], sizes: Sizes, seconds: float, command: str
+) -> None:
     """Write BENCHMARKS.md: how to run, the machine, the sizes, and the table."""
     machine_lines = "\n".join(f"| {k} | {v} |" for k, v in machine.items())
     size_lines = "\n".join(f"| {k} | {v:,} |" for k, v in asdict(sizes).items())

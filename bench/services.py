@@ -57,7 +57,9 @@ class Emulator:
         import datetime as dt
 
         contacts = httpx.get(f"{self.url}/_emulator/contacts", timeout=300).json()
-        stamps = sorted(dt.datetime.fromisoformat(c["created"]["at"].replace("Z", "+00:00")) for c in contacts)
+        stamps = sorted(
+            dt.datetime.fromisoformat(c["created"]["at"].replace("Z", "+00:00")) for c in contacts
+        )
         if len(stamps) < 2:
             return len(stamps), 0.0
         return len(stamps), (stamps[-1] - stamps[0]).total_seconds()
@@ -68,7 +70,7 @@ def run_emulator() -> Iterator[Emulator]:
     """`python -m sakari_emulator --port 0` with the sample lists, in a child process."""
     lists = [arg for name in SEGMENTS for arg in ("--list", name)]
     command = [sys.executable, "-m", "sakari_emulator", "--port", "0", *lists]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:  # noqa: S603 - our own module
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
         try:
             assert child.stdout is not None
             first = child.stdout.readline()

@@ -12,9 +12,8 @@ import asyncio
 from typing import Any
 
 from prefect import flow
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.objects import FlowRun, State
 from prefect.deployments import run_deployment
-from prefect.states import State
 
 from flows.sync import sync_contacts
 from sakari_sync.config import SyncParameters
@@ -37,7 +36,7 @@ async def sync_shards(
 async def _run_shard(params: SyncParameters, deployment: str | None, dry_run: bool) -> SyncReport:
     if deployment is None:
         return await sync_contacts(params, dry_run=dry_run)
-    run = await run_deployment(  # waits for the child run to finish (it is linked as a subflow)
+    run: FlowRun = await run_deployment(  # type: ignore[misc]  # async_dispatch: awaitable in a coroutine
         deployment,
         parameters={"params": params.model_dump(mode="json"), "dry_run": dry_run},
         timeout=None,
@@ -49,5 +48,5 @@ async def _report_of(run: FlowRun) -> SyncReport:
     state: State[Any] | None = run.state
     if state is None or not state.is_completed():
         raise RuntimeError(f"shard run {run.name} ended {state.name if state else 'without a state'}")
-    result = await state.aresult(fetch=True)
+    result = await state.aresult()
     return result if isinstance(result, SyncReport) else SyncReport.model_validate(result)

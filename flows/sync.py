@@ -11,14 +11,15 @@ from prefect.settings import PREFECT_UI_URL
 
 from blocks.sakari import SakariCredentials
 from sakari_client import SakariClient
+from sakari_client.shared_limit import SharedRateLimit
 from sakari_sync.config import SyncParameters
 from tasks.events import emit_sync_finished
 from tasks.extract import extract_page
-from tasks.load import load_batch, plan_load, stage_page
+from tasks.load import Breaker, load_batch, plan_load, stage_page
 from tasks.plan import build_plan
 from tasks.reconcile import reconcile_account
 from tasks.report import Progress, SyncReport, publish_plan, publish_summary
-from tasks.run import RunContext, close_run, note_cursor, open_run
+from tasks.run import RunContext, check_mapping, close_run, note_cursor, open_run
 from tasks.shard import select_shard
 from tasks.transform import transform_page
 
@@ -85,6 +86,8 @@ def stage_source(run: RunContext) -> None:
         page = extract_page(run.source, run.params.source, after, run.watermark, page_no)
         if page.rows.empty:
             break
+        if page_no == 0:
+            check_mapping(run, page.rows.columns)
         note_cursor(run, page.max_cursor)
         result, kept = select_shard(transform_page(page.rows, run.params, page_no), run.params)
         run.report.extracted += kept
@@ -99,28 +102,47 @@ async def _client(run: RunContext) -> SakariClient:
     creds = cast(SakariCredentials, await SakariCredentials.aload(run.params.sakari.block))
     run.endpoint = f"{creds.base_url}/accounts/{creds.account_id}"
     cfg = run.params.sakari
+    shared = None
+    if cfg.shared_limit_url and cfg.rate_limit:
+        shared = SharedRateLimit.from_url(cfg.shared_limit_url, f"sakari-sync:{run.endpoint}", cfg.rate_limit)
     return creds.get_client(
         rate_limit=cfg.rate_limit,
         initial_rate=run.store.get_rate(run.endpoint),
         max_in_flight=cfg.max_in_flight,
+        retry_attempts=cfg.retry_attempts,
+        retry_timeout=cfg.retry_timeout,
+        shared_limit=shared,
     )
 
 
 async def load_changes(run: RunContext, client: SakariClient) -> None:
-    """Send what changed, a batch per task, two batches in flight."""
+    """Send what changed, a batch per task, two batches in flight; stop early if the breaker trips."""
     cfg = run.params.sakari
     progress = Progress(run.pending)
     await progress.start("Contacts sent to Sakari")
     in_flight: set[asyncio.Task[dict[str, int]]] = set()
+    breaker = Breaker.for_load(run.pending)
     try:
         for index, batch in enumerate(run.store.iter_changes(run.run_id, cfg.batch_size)):
             if len(in_flight) >= BATCHES_IN_FLIGHT:
                 await _collect(run, progress, in_flight, asyncio.FIRST_COMPLETED)
             sending = load_batch(
-                client, run.store, batch, cfg.merge_strategy, run.run_id, index, bulk=cfg.load_mode == "bulk"
+                client,
+                run.store,
+                batch,
+                cfg.merge_strategy,
+                run.run_id,
+                index,
+                bulk=cfg.load_mode == "bulk",
+                breaker=breaker,
             )
             in_flight.add(asyncio.ensure_future(sending))
         await _collect(run, progress, in_flight, asyncio.ALL_COMPLETED)
+    except Exception as exc:
+        # The other batch in flight stops within moments once the breaker has; let it record its outcomes.
+        breaker.stop(exc)
+        await asyncio.gather(*in_flight, return_exceptions=True)
+        raise
     finally:
         for pending in in_flight:
             pending.cancel()

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -28,6 +28,7 @@ from sakari_client.auth import TokenCache
 from sakari_client.bulk import build_csv
 from sakari_client.errors import AuthenticationError, RateLimitedError, SakariError, TransientError
 from sakari_client.models import BulkUploadResult, Contact, ContactIn, MergeStrategy
+from sakari_client.pool import SplitPoolTransport
 from sakari_client.ratelimit import AdaptivePacer
 from sakari_client.redaction import redact_logger
 from sakari_client.responses import (
@@ -62,6 +63,12 @@ class ClientStats:
     token_fetches: int = 0
 
 
+class SharedLimit(Protocol):
+    """A rate shared with other clients (see shared_limit.py): one `acquire()` per request sent."""
+
+    async def acquire(self) -> None: ...
+
+
 class SakariClient:
     """Async client for Sakari contacts. Use as `async with SakariClient(...) as client:`."""
 
@@ -80,6 +87,7 @@ class SakariClient:
         retry_attempts: int = 8,
         retry_timeout: float = 120.0,
         allow_insecure_http: bool = False,
+        shared_limit: SharedLimit | None = None,
     ) -> None:
         url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         redact_logger("httpx")  # it logs each request URL at INFO; a search URL can hold a number
@@ -88,12 +96,13 @@ class SakariClient:
         self._retry_attempts = retry_attempts
         self._retry_timeout = retry_timeout
         self._pacer = AdaptivePacer(rate_limit, initial_rate=initial_rate, max_in_flight=max_in_flight)
+        self._shared_limit = shared_limit  # e.g. shared_limit.SharedRateLimit: one rate for all clients
         self._tokens = TokenCache(self._fetch_token)
         self._stats = ClientStats()
-        limits = httpx.Limits(max_connections=max_in_flight + 2, max_keepalive_connections=max_in_flight + 2)
         self._http = httpx.AsyncClient(
             base_url=url,
-            transport=transport or httpx.AsyncHTTPTransport(verify=True, limits=limits),
+            # Two connections beyond the requests in flight, for the token exchange and a straggler.
+            transport=transport or SplitPoolTransport(max_in_flight + 2, verify=True),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"Accept": "application/json", "User-Agent": "sakari-sync"},
             follow_redirects=False,
@@ -243,6 +252,8 @@ class SakariClient:
     async def _send(self, request: httpx.Request, parse: Callable[[Any], T]) -> T:
         """One HTTP exchange through the pacer; feeds the pacer and the stats with its outcome."""
         async with self._pacer.slot() as ticket:
+            if self._shared_limit is not None:
+                await self._shared_limit.acquire()
             self._stats.requests += 1
             started = time.monotonic()
             try:

@@ -61,6 +61,18 @@ class MappingConfig(_Strict):
     )
     lists: ListMapping = Field(default_factory=ListMapping)
 
+    def columns(self) -> dict[str, str]:
+        """Every source column the mapping reads, by the setting that names it (`mapping.email`...)."""
+        named = {
+            "mapping.mobile": self.mobile,
+            "mapping.country": self.country,
+            "mapping.first_name": self.first_name,
+            "mapping.last_name": self.last_name,
+            "mapping.email": self.email,
+            "mapping.lists.column": self.lists.column,
+        } | {f"mapping.attributes.{name}": column for name, column in self.attributes.items()}
+        return {setting: column for setting, column in named.items() if column is not None}
+
 
 class PhoneConfig(_Strict):
     default_region: str = Field("US", description="Region for numbers written without a country code.")
@@ -74,10 +86,25 @@ class SakariConfig(_Strict):
     merge_strategy: MergeStrategy = Field("append", description="How Sakari merges into an existing contact.")
     rate_limit: float | None = Field(None, gt=0, description="Cap in requests/s; unset = learn it from 429s.")
     max_in_flight: int = Field(16, ge=1, le=256, description="Requests in flight at once.")
+    shared_limit_url: str | None = Field(
+        None, description="Redis URL: share `rate_limit` with every run and worker using the same account."
+    )
     batch_size: int = Field(500, ge=1, le=10_000, description="Contacts per load task.")
+    retry_attempts: int = Field(
+        8, ge=1, le=50, description="Tries per request on 429, 5xx and dropped connections, then it fails."
+    )
+    retry_timeout: float = Field(
+        120.0, gt=0, le=3600, description="Seconds one request may spend retrying before it fails."
+    )
     load_mode: Literal["contacts", "bulk"] = Field(
         "contacts", description="contacts: one request per contact; bulk: a CSV upload per batch (backfills)."
     )
+
+    @model_validator(mode="after")
+    def _shared_needs_a_rate(self) -> SakariConfig:
+        if self.shared_limit_url and not self.rate_limit:
+            raise ValueError("sakari.shared_limit_url needs sakari.rate_limit: the rate to share")
+        return self
 
 
 class ReconcileConfig(_Strict):

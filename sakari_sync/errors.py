@@ -16,9 +16,10 @@ def explain(exc: BaseException) -> str | None:
     from sakari_client.errors import AccountError, AuthenticationError, SakariError
     from sakari_sync.config import ConfigError
     from tasks.extract import SourceError
+    from tasks.load import LoadStoppedError
     from tasks.lock import SyncLockedError
 
-    if isinstance(exc, ConfigError | SourceError | SyncLockedError):
+    if isinstance(exc, ConfigError | SourceError | SyncLockedError | LoadStoppedError):
         return redact(str(exc))
     if isinstance(exc, AuthenticationError):
         return "Sakari refused the credentials (401): check the block's client id and client secret"

@@ -4,12 +4,23 @@ Outcomes per contact: created, updated, suppressed (Sakari answered `CONT-010`: 
 or our opt-out table already knows it), rejected (Sakari refused this contact, with its code), failed
 (transient errors outlasted the client's retries; the contact is sent again next run). An
 authentication or account error is not per contact: it stops the run.
+
+A `Breaker` shared by the batches in flight stops the load early when going on cannot help:
+- Sakari is down: `FAILURES_TO_TRIP` contacts in a row failed, each after the client's whole retry
+  budget (`sakari.retry_attempts`, `sakari.retry_timeout`), with no success in between;
+- Sakari refuses the configuration: the first contacts of the run were all refused with the same
+  code and none was accepted (e.g. an unknown list id), so every other contact would be refused too;
+- a fatal error (401, 403, ...) in any send.
+Contacts answered so far are recorded (failed ones as `failed`); the others get no outcome and stay
+pending, so the next run sends them. The run then fails with one line saying why (`LoadStoppedError`
+or the fatal error), and its cursor does not advance.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 import pandas as pd
 from prefect import task
@@ -24,6 +35,82 @@ from tasks.run import RunContext
 from tasks.state import Change, Outcome, StateStore
 
 BLOCKED_CODE = "CONT-010"
+PER_CONTACT_CODES = frozenset({"CONT-001"})  # Sakari's verdict on one number, never on the setup
+FAILURES_TO_TRIP = 10
+REJECTIONS_TO_TRIP = 10
+
+
+class LoadStoppedError(Exception):
+    """The load stopped early; the message says why and what to do. Unsent contacts stay pending."""
+
+
+class SakariUnavailableError(LoadStoppedError):
+    """Contact after contact failed with transient errors after all its retries: Sakari is down."""
+
+
+class ConfigurationRefusedError(LoadStoppedError):
+    """Sakari refused every contact sent so far with the same code: the setup is wrong, not the data."""
+
+
+class Breaker:
+    """Watches the outcomes of one load and stops it when going on cannot help (thresholds None = off)."""
+
+    def __init__(self, *, failures_to_trip: int | None = None, rejections_to_trip: int | None = None) -> None:
+        self.failures_to_trip = failures_to_trip
+        self.rejections_to_trip = rejections_to_trip
+        self.failures_in_a_row = 0
+        self.accepted = 0
+        self.refusals: Counter[str] = Counter()
+        self.error: Exception | None = None
+        self.stopped = asyncio.Event()
+
+    @classmethod
+    def for_load(cls, pending: int) -> Breaker:
+        """The load's breaker: every rule on; a run with few contacts trips on refusing all of them."""
+        return cls(
+            failures_to_trip=FAILURES_TO_TRIP, rejections_to_trip=max(1, min(REJECTIONS_TO_TRIP, pending))
+        )
+
+    def stop(self, error: Exception) -> None:
+        """Stop the load (the first reason given is the one reported)."""
+        if self.error is None:
+            self.error = error
+        self.stopped.set()
+
+    def note(self, outcome: Outcome) -> None:
+        """Count one contact's outcome, and stop if it completes a pattern that says give up."""
+        if outcome.status != "failed":
+            self.failures_in_a_row = 0
+        if outcome.status in ("created", "updated"):
+            self.accepted += 1
+        elif outcome.status == "failed":
+            self.failures_in_a_row += 1
+            if self.failures_to_trip is not None and self.failures_in_a_row >= self.failures_to_trip:
+                self.stop(
+                    SakariUnavailableError(
+                        f"Sakari kept failing ({outcome.error}) for {self.failures_in_a_row} contacts in a "
+                        "row, each after all its retries; the load stopped and the contacts not sent stay "
+                        "pending for the next run: check that Sakari is up, then run again"
+                    )
+                )
+        elif outcome.status == "rejected" and not self.accepted:
+            self._note_refusal(outcome.error or "")
+
+    def _note_refusal(self, error: str) -> None:
+        code, _, message = error.partition(": ")
+        if code in PER_CONTACT_CODES or self.rejections_to_trip is None:
+            return
+        self.refusals[code] += 1
+        if len(self.refusals) == 1 and self.refusals[code] >= self.rejections_to_trip:
+            fix = "check the sync's mapping and the Sakari account"
+            if "list" in f"{code} {message}".lower():
+                fix = "check the list ids in mapping.lists against the account's lists"
+            self.stop(
+                ConfigurationRefusedError(
+                    f"Sakari refused each of the first {self.refusals[code]} contacts with {error}; "
+                    f"that is the configuration, not the data: {fix}, then run again"
+                )
+            )
 
 
 async def send_change(client: SakariClient, change: Change, merge_strategy: MergeStrategy) -> Outcome:
@@ -52,10 +139,44 @@ def outcome_of(change: Change, contact: Contact | None) -> Outcome:
 
 
 async def send_batch(
-    client: SakariClient, changes: list[Change], merge_strategy: MergeStrategy
+    client: SakariClient, changes: list[Change], merge_strategy: MergeStrategy, breaker: Breaker | None = None
 ) -> list[Outcome]:
-    """Send a batch concurrently; the client bounds requests in flight and paces them."""
-    return list(await asyncio.gather(*(send_change(client, c, merge_strategy) for c in changes)))
+    """Send a batch concurrently (the client bounds requests in flight and paces them); return the
+    outcomes of the contacts answered.
+
+    When the breaker stops (a fatal error, or a rule of the caller's breaker, here or in another
+    batch), the contacts not yet answered are abandoned: no outcome, so they stay pending. Without a
+    `breaker` of the caller's, a fatal error is raised here; with one, the caller raises
+    `breaker.error` once it has recorded the outcomes.
+    """
+    watch = breaker or Breaker()
+    sends = [asyncio.ensure_future(_send_watched(client, c, merge_strategy, watch)) for c in changes]
+    everything = asyncio.gather(*sends, return_exceptions=True)
+    stopped = asyncio.ensure_future(watch.stopped.wait())
+    try:
+        first: set[asyncio.Future[Any]] = {everything, stopped}
+        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (*sends, stopped):
+            pending.cancel()  # nothing for those already done
+        await asyncio.gather(everything, stopped, return_exceptions=True)
+    if breaker is None and watch.error is not None:
+        raise watch.error
+    return [r for r in everything.result() if isinstance(r, Outcome)]
+
+
+async def _send_watched(
+    client: SakariClient, change: Change, merge_strategy: MergeStrategy, breaker: Breaker
+) -> Outcome | None:
+    if breaker.error is not None:
+        return None  # the load is stopping: this contact stays pending
+    try:
+        outcome = await send_change(client, change, merge_strategy)
+    except Exception as exc:  # fatal (401, 403, a malformed answer): the same for every contact
+        breaker.stop(exc)
+        return None
+    breaker.note(outcome)
+    return outcome
 
 
 @task(name="load-batch", task_run_name="load-batch-{index}", cache_policy=NO_CACHE)
@@ -67,15 +188,25 @@ async def load_batch(
     run_id: str,
     index: int,
     bulk: bool = False,
+    breaker: Breaker | None = None,
 ) -> dict[str, int]:
-    """Send one batch, write its outcomes to the ledger, and return counts by outcome."""
+    """Send one batch, write its outcomes to the ledger, and return counts by outcome.
+
+    If the `breaker` (shared with the other batch in flight) stops, what was answered is recorded
+    first, then its error is raised.
+    """
+    breaker = breaker or Breaker.for_load(len(changes))
     if bulk:
         from tasks.bulk import send_bulk
 
         outcomes = await send_bulk(client, changes, merge_strategy)
+        for outcome in outcomes:
+            breaker.note(outcome)
     else:
-        outcomes = await send_batch(client, changes, merge_strategy)
+        outcomes = await send_batch(client, changes, merge_strategy, breaker)
     store.record_outcomes(run_id, outcomes)
+    if breaker.error is not None:
+        raise breaker.error
     return dict(Counter(o.status for o in outcomes))
 
 

@@ -12,10 +12,11 @@
 - **Full-width or other Unicode digits and `＋`** are folded to ASCII (NFKC) before parsing.
 - **'+'**: honoured before the first digit (`+ 44…`, `(+44)…`, `++44…`); a trailing '+' is ignored;
   a '+' between digits makes the value unparseable (or ambiguous, if a second number follows).
-- **Integers and integral floats** (`4155550123`, `4155550123.0` from a numeric column with NULLs)
-  are read as digits; booleans and fractional floats are unparseable.
+- **Whole numbers** (`4155550123`, `4155550123.0` from a numeric column with NULLs, a NUMERIC
+  Decimal, numpy integers) are read as digits; booleans and fractional numbers are unparseable.
 - **Validity** is libphonenumber's `is_valid_number`; a number that parses but is not valid is
-  `invalid_phone`. Non-geographic numbers (+800, +882…) have no country for Sakari: `non_geographic`.
+  `invalid_phone`, and so is a valid one whose E.164 form is not 8 to 15 digits (Niue, Saint
+  Helena, some short service numbers), which Sakari does not take. Non-geographic numbers (+800, +882…) have no country for Sakari: `non_geographic`.
 - **Line type**, with `reject_fixed_line`: MOBILE, FIXED_LINE_OR_MOBILE (US, CA… where the two cannot
   be told apart) and VOIP (virtual numbers usually take SMS) are kept; FIXED_LINE, TOLL_FREE,
   PREMIUM_RATE, SHARED_COST, PERSONAL_NUMBER, PAGER, UAN and VOICEMAIL are `not_mobile`.
@@ -25,14 +26,18 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 import unicodedata
+from decimal import Decimal
 from typing import NamedTuple
 
+import numpy as np
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 from tasks.phone_shortcuts import classify, parse_digits
+from tasks.values import is_missing
 
 MISSING_PHONE = "missing_phone"
 UNPARSEABLE_PHONE = "unparseable_phone"
@@ -53,6 +58,7 @@ SMS_CAPABLE_TYPES = frozenset(
 SUPPORTED_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 _REGION_ALIASES = {"UK": "GB"}  # not ISO 3166, but what people type
 _MAX_INPUT = 250  # libphonenumber's own limit on the raw string
+_E164_DIGITS = (8, 15)  # what Sakari accepts (and the pipeline contract's ^\+[1-9]\d{7,14}$)
 
 # The common case (digits, spaces, brackets, dots, dashes, one leading '+') skips every pre-check.
 _PLAIN = re.compile(r"\+?[ ().\-]*[0-9][0-9 ().\-]*")
@@ -91,15 +97,18 @@ def resolve_region(value: object) -> str | None:
 
 
 def phone_text(raw: object) -> str | None:
-    """The text of a phone cell: strings as they are, integers and integral floats as digits."""
+    """The text of a phone cell: strings as they are, whole numbers (int, float, Decimal, numpy) as
+    digits; None for anything else, booleans included."""
     if isinstance(raw, str):
         return raw
-    if isinstance(raw, bool) or raw is None:
-        return None
-    if isinstance(raw, int):
+    if type(raw) is int:
         return str(raw)
-    if isinstance(raw, float) and raw.is_integer():
+    if isinstance(raw, numbers.Integral) and not isinstance(raw, bool | np.bool_):
         return str(int(raw))
+    if isinstance(raw, numbers.Real | Decimal) and not isinstance(raw, bool | np.bool_):
+        number = Decimal(raw) if isinstance(raw, Decimal) else Decimal(float(raw))
+        if number.is_finite() and number == number.to_integral_value():
+            return str(int(number))
     return None
 
 
@@ -111,12 +120,12 @@ def normalize_phone(raw: object, region: str | None, *, reject_fixed_line: bool)
     """
     text = phone_text(raw)
     if text is None:
-        if raw is None or (isinstance(raw, float) and raw != raw):
+        if is_missing(raw):
             return PhoneResult(None, MISSING_PHONE, detail="no phone number")
         return PhoneResult(None, UNPARSEABLE_PHONE, detail=f"a {type(raw).__name__} is not a phone number")
     if _PLAIN.fullmatch(text):
-        # Dropping the formatting first halves libphonenumber's parse time and changes no result
-        # (test_phones.py checks this against parsing the raw text).
+        # Dropping the formatting first halves libphonenumber's parse time and changes no valid
+        # number it finds (test_phones.py checks this against parsing the raw text).
         return _parse(text.translate(_FORMATTING), region, reject_fixed_line, None)
     return _normalize_messy(text, region, reject_fixed_line)
 
@@ -155,6 +164,9 @@ def _parse(text: str, region: str | None, reject_fixed_line: bool, note: str | N
     line_type = _TYPE_NAMES.get(number_type, "unknown")
     if number_type == PhoneNumberType.UNKNOWN:
         return PhoneResult(None, INVALID_PHONE, detail=_join("not a valid number for its country", note))
+    if not _E164_DIGITS[0] <= len(e164) - 1 <= _E164_DIGITS[1]:  # a few countries have shorter ones
+        detail = f"{len(e164) - 1} digits long; Sakari takes 8 to 15"
+        return PhoneResult(None, INVALID_PHONE, line_type, number_region, _join(detail, note))
     if number_region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
         return PhoneResult(None, NON_GEOGRAPHIC, line_type, detail=_join("non-geographic number", note))
     if reject_fixed_line and number_type not in SMS_CAPABLE_TYPES:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from sakari_sync.config import SyncParameters
-from tasks.extract import connect_source
+from tasks.extract import SourceError, connect_source
 from tasks.lock import acquire_lock, release_lock, renew_lock
 from tasks.report import SyncReport
 from tasks.schema import connect_state
+from tasks.source_errors import describe_source
 from tasks.state import StateStore
 
 
@@ -56,6 +58,17 @@ def open_run(
         raise
     report = SyncReport(sync_name=params.scope, run_id=run_id, mode=mode, load_mode=params.sakari.load_mode)
     return RunContext(params, run_id, store, source, watermark, report, dry_run)
+
+
+def check_mapping(run: RunContext, columns: Iterable[str]) -> None:
+    """Before any row is transformed: fail with one line if the mapping names a column the source lacks."""
+    have = [str(c) for c in columns]
+    for setting, column in run.params.mapping.columns().items():
+        if column not in have:
+            raise SourceError(
+                f"{setting} names column {column!r}, which {describe_source(run.params.source)} does not "
+                f"have; set it to one of: {', '.join(have)}"
+            )
 
 
 def note_cursor(run: RunContext, page_max: Any) -> None:

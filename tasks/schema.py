@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 metadata = sa.MetaData()
@@ -117,6 +120,33 @@ SENT_OK = ("synced",)
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def upsert(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], *, update: Sequence[str]
+) -> None:
+    """Insert `rows`, or on a primary-key clash update the columns `update` names: one executemany.
+
+    SQLite and PostgreSQL do it in one `INSERT ... ON CONFLICT DO UPDATE`; other dialects fall back
+    to an UPDATE per row, then an INSERT where it found none. The rows must not repeat a key.
+    """
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    insert = _DIALECT_INSERTS.get(conn.dialect.name)
+    if insert is not None:
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update})
+        conn.execute(stmt, list(rows))
+        return
+    for row in rows:
+        where = [table.c[k] == row[k] for k in keys]
+        found = conn.execute(table.update().where(*where).values({c: row[c] for c in update}))
+        if found.rowcount == 0:
+            conn.execute(table.insert().values(row))
+
+
+_DIALECT_INSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

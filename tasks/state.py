@@ -22,6 +22,7 @@ from tasks.schema import (
     rates,
     rejects,
     staging,
+    upsert,
     watermarks,
 )
 
@@ -306,45 +307,49 @@ class StateStore:
                         for o in results
                     ],
                 )
-            for o in results:
-                self._upsert_ledger(conn, o, now)
-                if o.status == "suppressed":
-                    self._upsert_optout(conn, o, now)
+            latest = {o.change.mobile: o for o in results}  # a mobile is written once per statement
+            self._upsert_ledger(conn, list(latest.values()), now)
+            self._upsert_optouts(conn, [o for o in latest.values() if o.status == "suppressed"], now)
 
-    def _upsert_ledger(self, conn: sa.Connection, o: Outcome, now: dt.datetime) -> None:
-        accepted = o.status in ("created", "updated", "suppressed")
-        values: dict[str, Any] = {
-            "source_key": o.change.source_key,
-            "status": "synced" if o.status in ("created", "updated") else o.status,
-            "last_error": o.error,
-            "updated_at": now,
-        }
-        if accepted:
-            values |= {"payload_hash": o.change.payload_hash, "payload": o.change.payload}
-        if o.contact_id:
-            values["contact_id"] = o.contact_id
-        key = {"sync_name": self.sync_name, "mobile": o.change.mobile}
-        updated = conn.execute(
-            ledger.update()
-            .where(ledger.c.sync_name == self.sync_name, ledger.c.mobile == o.change.mobile)
-            .values(values)
-        )
-        if updated.rowcount == 0:
-            conn.execute(ledger.insert().values(key | values))
+    def _upsert_ledger(self, conn: sa.Connection, results: Sequence[Outcome], now: dt.datetime) -> None:
+        """Insert or update each mobile's ledger row: one statement per set of columns written."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for o in results:
+            values: dict[str, Any] = {
+                "source_key": o.change.source_key,
+                "status": "synced" if o.status in ("created", "updated") else o.status,
+                "last_error": o.error,
+                "updated_at": now,
+            }
+            if o.status in ("created", "updated", "suppressed"):  # Sakari accepted this payload
+                values |= {"payload_hash": o.change.payload_hash, "payload": o.change.payload}
+            if o.contact_id:
+                values["contact_id"] = o.contact_id
+            key = {"sync_name": self.sync_name, "mobile": o.change.mobile}
+            groups.setdefault(tuple(values), []).append(key | values)
+        for columns, rows in groups.items():
+            upsert(conn, ledger, rows, update=columns)
 
-    def _upsert_optout(self, conn: sa.Connection, o: Outcome, now: dt.datetime) -> None:
+    def _upsert_optouts(self, conn: sa.Connection, results: Sequence[Outcome], now: dt.datetime) -> None:
+        if not results:
+            return
+        mobiles = [o.change.mobile for o in results]
         conn.execute(
-            optouts.delete().where(optouts.c.sync_name == self.sync_name, optouts.c.mobile == o.change.mobile)
+            optouts.delete().where(optouts.c.sync_name == self.sync_name, optouts.c.mobile.in_(mobiles))
         )
         conn.execute(
-            optouts.insert().values(
-                sync_name=self.sync_name,
-                mobile=o.change.mobile,
-                source_key=o.change.source_key,
-                contact_id=o.contact_id,
-                blocked_at=o.blocked_at,
-                recorded_at=now,
-            )
+            optouts.insert(),
+            [
+                {
+                    "sync_name": self.sync_name,
+                    "mobile": o.change.mobile,
+                    "source_key": o.change.source_key,
+                    "contact_id": o.contact_id,
+                    "blocked_at": o.blocked_at,
+                    "recorded_at": now,
+                }
+                for o in results
+            ],
         )
 
     # -- cursor and learned rate --------------------------------------------------------------------

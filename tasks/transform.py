@@ -3,21 +3,18 @@
 `transform_chunk(df, ...)` returns `TransformResult(valid, rejects)`:
 - valid: source_key, mobile (E.164), cursor_sort, cursor (text or None), payload (canonical JSON of
   the Sakari create body, None fields omitted), payload_hash (sha256 hex of payload);
-- rejects: source_key, reason (a key of REJECT_REASONS), detail (no private data), mobile_masked.
+- rejects: source_key ("" when missing), reason (a key of REJECT_REASONS), detail (why, with no
+  phone number or other cell value in it), mobile_masked (last four digits).
 Every column holds Python objects (`None`, never NaN, for a missing cursor).
+`dedupe_by_mobile(valid)` then keeps one row per mobile, by DEDUPE_RULE.
 
-A row gets one reason, the first that applies: missing_key; then the phone (see tasks/phones.py);
-then firstName, lastName, email, attributes and lists, in that order (field_too_long, bad_text,
-bad_email). Value conversions are in tasks/values.py.
+A row gets one reason, the first that applies: missing_key; then the phone (tasks/phones.py); then
+firstName, lastName, email, attributes and lists (tasks/payload.py, tasks/values.py).
 
-- **Country**: the row's country column (ISO 3166 alpha-2, any case, 'UK' = GB) when set, else the
-  default region. It only tells the parser how to read a national number: a number written with
-  +country code keeps its own region, and `mobile.country` is always the number's region. A country
-  cell that is not a code rejects the row as `bad_country` only when the number needs it.
-- **Email**: a present but malformed email rejects the row (`bad_email`) rather than sending the
-  contact without it: the mapping asked for that field, and a silently dropped email is lost data.
-- **Lists**: the list column's value (split on `separator` if set), trimmed, plus the constants,
-  each mapped through `ids` (unmapped names used as ids), de-duplicated and sorted by id.
+**Country**: the row's country column (ISO 3166 alpha-2, any case, 'UK' = GB) when set, else the
+default region. It only tells the parser how to read a national number: a number written with a
++country code keeps its own region, and `mobile.country` is always the number's region. A country
+cell that is not a code rejects the row (`bad_country`) only when the number needs it.
 """
 
 from __future__ import annotations

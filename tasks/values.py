@@ -100,6 +100,8 @@ def key_text(value: object) -> str | None:
         return value if value.strip() else None
     if is_missing(value):
         return None
+    if isinstance(value, bytes):
+        return value.hex()  # a binary key (a packed UUID, say) as stable text
     return _scalar_text(to_python(value))
 
 
@@ -134,7 +136,10 @@ def _scalar_text(value: object) -> str:
         except UnicodeDecodeError:
             raise RowRejectedError(BAD_TEXT, "bytes that are not UTF-8 text") from None
     if isinstance(value, list | tuple | dict):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        try:
+            return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        except (TypeError, ValueError):  # keys of mixed types, or a structure that holds itself
+            return str(value)
     return str(value)
 
 
@@ -162,6 +167,8 @@ def cursor_text(value: object) -> str | None:
     if isinstance(value, dt.datetime):
         utc, aware = _to_utc(value)
         return _iso(utc, "+00:00" if aware else "", always_nanos=False)
+    if isinstance(value, bytes):
+        return value.hex()
     return _scalar_text(value)
 
 
@@ -180,6 +187,8 @@ def cursor_sort(value: object) -> str:
         return _iso(_to_utc(value)[0], "Z", always_nanos=True)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()  # byte order, as bytea compares
     return _scalar_text(value)
 
 

@@ -33,7 +33,17 @@ MAPPING = MappingConfig(
     lists=ListMapping(column="tags", separator=",", constant=["all-contacts"], ids={"VIP": "list-vip"}),
 )
 PHONE = PhoneConfig(default_region="US", reject_fixed_line=True)
-COLUMNS = ("id", "phone", "country", "first", "last", "email", *MAPPING.attributes.values(), "tags", "updated_at")
+COLUMNS = (
+    "id",
+    "phone",
+    "country",
+    "first",
+    "last",
+    "email",
+    *MAPPING.attributes.values(),
+    "tags",
+    "updated_at",
+)
 CONSTANT_LISTS = [{"id": "all-contacts"}]
 T0 = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -80,7 +90,12 @@ ROWS: list[Nasty] = [
     sent("US IDD 011 to a GB mobile", "+447400123457", "GB", phone="011 44 7400 123457"),
     sent("phone stored as an integer", "+14155550115", "US", phone=4155550115),
     sent("phone as a float from a NULL-able int column", "+14155550116", "US", phone=4155550116.0),
-    sent("'(0)' trunk prefix inside an international number", "+447400123458", "GB", phone="+44 (0) 7400 123458"),
+    sent(
+        "'(0)' trunk prefix inside an international number",
+        "+447400123458",
+        "GB",
+        phone="+44 (0) 7400 123458",
+    ),
     sent("doubled plus", "+14155550118", "US", phone="++1 415 555 0118"),
     sent("trailing plus", "+14155550119", "US", phone="4155550119+"),
     sent("plus, then a space", "+14155550120", "US", phone="+ 1 415 555 0120"),
@@ -136,7 +151,9 @@ ROWS: list[Nasty] = [
     sent("CA, by its area code", "+16045555555", "CA", phone="+1 604 555 5555"),
     sent("empty country falls back to the default", "+14155550170", "US", phone="4155550170", country=" "),
     rejected("unknown country, national number", "bad_country", phone="07400 123464", country="Narnia"),
-    sent("unknown country, +country number", "+447400123465", "GB", phone="+44 7400 123465", country="Narnia"),
+    sent(
+        "unknown country, +country number", "+447400123465", "GB", phone="+44 7400 123465", country="Narnia"
+    ),
     sent("country column disagrees with +1", "+14155550171", "US", phone="+1 415 555 0171", country="FR"),
     # Names
     sent(
@@ -185,9 +202,18 @@ ROWS: list[Nasty] = [
         fields={"firstName": "Robert'); DROP TABLE contacts;--"},
     ),
     rejected("300-character name", "field_too_long", phone="4155550186", first=_LONG),
-    sent("255-character name", "+14155550187", "US", phone="4155550187", last=_FULL, fields={"lastName": _FULL}),
+    sent(
+        "255-character name", "+14155550187", "US", phone="4155550187", last=_FULL, fields={"lastName": _FULL}
+    ),
     rejected("NUL inside a name", "bad_text", phone="4155550188", first="Ann\x00"),
-    sent("a number as a name", "+14155550189", "US", phone="4155550189", first=12345, fields={"firstName": "12345"}),
+    sent(
+        "a number as a name",
+        "+14155550189",
+        "US",
+        phone="4155550189",
+        first=12345,
+        fields={"firstName": "12345"},
+    ),
     # Email
     sent(
         "email padded, case kept",
@@ -210,7 +236,9 @@ ROWS: list[Nasty] = [
         fields={"email": "ann@exämple.de"},
     ),
     sent("empty email omitted", "+14155550196", "US", phone="4155550196", email=""),
-    rejected("a bad email and a bad phone: the phone speaks first", "unparseable_phone", phone="x", email="x"),
+    rejected(
+        "a bad email and a bad phone: the phone speaks first", "unparseable_phone", phone="x", email="x"
+    ),
     # Attributes
     sent(
         "dates and datetimes as ISO text",
@@ -271,7 +299,9 @@ ROWS: list[Nasty] = [
     ),
     sent("empty list cell", "+14155550211", "US", phone="4155550211", tags=""),
     # Duplicates: the greatest (cursor_sort, source_key) wins
-    rejected("older row of a duplicated mobile", "duplicate_mobile", phone="4155550220", first="Old", updated_at=T0),
+    rejected(
+        "older row of a duplicated mobile", "duplicate_mobile", phone="4155550220", first="Old", updated_at=T0
+    ),
     sent(
         "newer row of a duplicated mobile wins",
         "+14155550220",
@@ -281,8 +311,12 @@ ROWS: list[Nasty] = [
         updated_at=T0 + dt.timedelta(days=1),
         fields={"firstName": "New"},
     ),
-    rejected("same cursor, smaller key loses", "duplicate_mobile", id="dup-a", phone="4155550221", updated_at=T0),
-    sent("same cursor, greater key wins", "+14155550221", "US", id="dup-b", phone="415 555 0221", updated_at=T0),
+    rejected(
+        "same cursor, smaller key loses", "duplicate_mobile", id="dup-a", phone="4155550221", updated_at=T0
+    ),
+    sent(
+        "same cursor, greater key wins", "+14155550221", "US", id="dup-b", phone="415 555 0221", updated_at=T0
+    ),
 ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
+import pandas as pd
 import phonenumbers
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat
@@ -59,5 +61,8 @@ any_cell = st.one_of(
     st.datetimes(timezones=st.none() | st.just(dt.UTC)),
     st.binary(max_size=10),
     st.lists(st.integers(), max_size=3),
-    st.just(Decimal("NaN")),
+    st.sampled_from([Decimal("NaN"), pd.NA, pd.NaT, np.datetime64("NaT"), np.float32("nan")]),
+    st.integers(-(2**63), 2**63 - 1).map(np.int64),
+    st.floats(width=32).map(np.float32),
+    st.datetimes().map(pd.Timestamp),
 )

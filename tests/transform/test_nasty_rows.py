@@ -24,7 +24,9 @@ def outcomes() -> dict[str, Outcome]:
     winners, duplicates, _ = dedupe_by_mobile(result.valid)
     found: dict[str, Outcome] = {}
     for rejects in (result.rejects, duplicates):
-        for key, reason, detail in zip(rejects["source_key"], rejects["reason"], rejects["detail"], strict=True):
+        for key, reason, detail in zip(
+            rejects["source_key"], rejects["reason"], rejects["detail"], strict=True
+        ):
             position = _POSITION.match(detail)
             found[f"#{position.group(1)}" if position else key] = ("rejected", reason)
     for key, payload in zip(winners["source_key"], winners["payload"], strict=True):

@@ -18,12 +18,16 @@ _MAPPING = MappingConfig(
     last_name="last",
     email="email",
     attributes={"zeta": "z", "alpha": "a", "ünï": "u"},
-    lists=ListMapping(column="tags", separator=";", constant=["everyone"], ids={"Gold": "L1", "everyone": "L0"}),
+    lists=ListMapping(
+        column="tags", separator=";", constant=["everyone"], ids={"Gold": "L1", "everyone": "L0"}
+    ),
 )
 _SCALARS = st.none() | st.text(max_size=20) | st.integers() | st.floats() | st.booleans()
 
 
-def _write(mapping: MappingConfig, cells: dict[str, Any], e164: str = "+14155550123", region: str = "US") -> str:
+def _write(
+    mapping: MappingConfig, cells: dict[str, Any], e164: str = "+14155550123", region: str = "US"
+) -> str:
     columns = ["key", "phone"]
     writer = PayloadWriter(mapping, columns)
     row = tuple(cells.get(column) for column in columns)
@@ -74,7 +78,13 @@ def test_bad_email_rejects_the_row():
 
 @pytest.mark.parametrize(
     "email",
-    ["ann@example.com", "ann.lee+sms@mail.example.co.uk", "o'brien@example.ie", "zoë@exämple.de", "a@xn--p1ai.xn--p1ai"],
+    [
+        "ann@example.com",
+        "ann.lee+sms@mail.example.co.uk",
+        "o'brien@example.ie",
+        "zoë@exämple.de",
+        "a@xn--p1ai.xn--p1ai",
+    ],
 )
 def test_plausible_emails_pass(email):
     """Plus tags, apostrophes, subdomains, Unicode and punycode domains are accepted."""
@@ -83,8 +93,20 @@ def test_plausible_emails_pass(email):
 
 @pytest.mark.parametrize(
     "email",
-    ["ann", "ann@", "@example.com", "ann@example", "ann@@example.com", "ann@exa mple.com", ".ann@example.com",
-     "ann.@example.com", "ann..lee@example.com", "ann@-example.com", "ann@example.c", "<ann@example.com>"],
+    [
+        "ann",
+        "ann@",
+        "@example.com",
+        "ann@example",
+        "ann@@example.com",
+        "ann@exa mple.com",
+        ".ann@example.com",
+        "ann.@example.com",
+        "ann..lee@example.com",
+        "ann@-example.com",
+        "ann@example.c",
+        "<ann@example.com>",
+    ],
 )
 def test_malformed_emails_fail(email):
     """Missing parts, dotless domains, doubled or edge dots, spaces, brackets and one-letter TLDs fail."""

@@ -60,7 +60,9 @@ def test_parse_digits_agrees_with_parse_on_every_example_number():
     """E.164, bare international and national digits of every example number, from several regions."""
     for number in EXAMPLE_NUMBERS:
         e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-        national = "".join(c for c in phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL) if c.isdigit())
+        national = "".join(
+            c for c in phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL) if c.isdigit()
+        )
         home = phonenumbers.region_code_for_number(number)
         for text in (e164, e164[1:], national):
             for region in (home, "US", "GB", None):
@@ -76,5 +78,10 @@ def test_parse_digits_agrees_with_parse_on_random_digits(text, region):
 
 def test_parse_digits_answers_the_common_shapes():
     """The shapes it exists for do take the shortcut."""
-    for text, region in (("+14155550123", "US"), ("4155550123", "US"), ("07400123456", "GB"), ("+447400123456", None)):
+    for text, region in (
+        ("+14155550123", "US"),
+        ("4155550123", "US"),
+        ("07400123456", "GB"),
+        ("+447400123456", None),
+    ):
         assert parse_digits(text, region) is not None

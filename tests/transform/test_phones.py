@@ -74,12 +74,15 @@ def test_line_types_kept_with_reject_fixed_line(number_type):
         and phonenumbers.number_type(number) == number_type
     ]
     for number in numbers:
-        result = normalize_phone(phonenumbers.format_number(number, PhoneNumberFormat.E164), None, reject_fixed_line=True)
+        result = normalize_phone(
+            phonenumbers.format_number(number, PhoneNumberFormat.E164), None, reject_fixed_line=True
+        )
         assert (result.reason is None) == (number_type in SMS_CAPABLE_TYPES), result
 
 
 @pytest.mark.parametrize(
-    ("value", "region"), [("gb", "GB"), (" UK ", "GB"), ("De", "DE"), ("Narnia", None), (44, None), ("", None)]
+    ("value", "region"),
+    [("gb", "GB"), (" UK ", "GB"), ("De", "DE"), ("Narnia", None), (44, None), ("", None)],
 )
 def test_resolve_region(value, region):
     """ISO 3166 alpha-2 in any case and padding, 'UK' as GB; anything else is no region."""
@@ -113,6 +116,25 @@ def test_real_numbers_in_any_format_agree_with_phonenumbers(pair, reject_fixed_l
         assert result.region == phonenumbers.region_code_for_number(number)
 
 
+def _valid_e164(text: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return (
+        phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(number)
+        else None
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.from_regex(r"\A\+?[ ().\-]*[0-9][0-9 ().\-]*\Z"), region=regions)
+def test_dropping_spaces_brackets_dots_and_dashes_changes_no_parse(text, region):
+    """The fast path strips that formatting before parsing; libphonenumber finds the same valid number."""
+    assert _valid_e164(text, region) == _valid_e164(text.translate(str.maketrans("", "", " ().-")), region)
+
+
 @settings(max_examples=500, deadline=None)
 @given(raw=any_cell, region=st.none() | regions, reject_fixed_line=st.booleans())
 def test_every_output_is_e164_or_a_reason(raw, region, reject_fixed_line):
@@ -121,7 +143,7 @@ def test_every_output_is_e164_or_a_reason(raw, region, reject_fixed_line):
     if result.e164 is not None:
         assert E164.match(result.e164)
         assert result.reason is None
-        assert result.region and result.region != "001"
+        assert result.region not in (None, "", "001")
     else:
         assert result.reason in REJECT_REASONS
         assert result.detail

@@ -45,7 +45,9 @@ def _transform(frame: pd.DataFrame, mapping: MappingConfig = FULL, cursor: str |
 
 def test_frames_have_the_contract_columns():
     """valid and rejects carry exactly the contract's columns, as Python objects (None, not NaN)."""
-    frame = pd.DataFrame({"id": [1, 2, 3], "phone": ["4155550100", "nope", "4155550101"], "updated": [5, None, None]})
+    frame = pd.DataFrame(
+        {"id": [1, 2, 3], "phone": ["4155550100", "nope", "4155550101"], "updated": [5, None, None]}
+    )
     result = _transform(frame, MappingConfig(mobile="phone"))
     assert tuple(result.valid.columns) == VALID_COLUMNS
     assert tuple(result.rejects.columns) == REJECT_COLUMNS
@@ -73,19 +75,25 @@ def test_empty_chunk_gives_empty_frames():
 def test_a_missing_mapped_column_is_a_configuration_error():
     """A mapped column the chunk lacks raises ValueError naming it, before any row is read."""
     with pytest.raises(ValueError, match="'email'"):
-        _transform(pd.DataFrame({"id": [1], "phone": ["4155550100"], "updated": [1]}), MappingConfig(email="email"))
+        _transform(
+            pd.DataFrame({"id": [1], "phone": ["4155550100"], "updated": [1]}), MappingConfig(email="email")
+        )
 
 
 def test_an_unknown_default_region_is_a_configuration_error():
     """phone.default_region must be a region libphonenumber knows."""
     frame = pd.DataFrame({"id": [1], "phone": ["4155550100"]})
     with pytest.raises(ValueError, match="XX"):
-        transform_chunk(frame, MappingConfig(), PhoneConfig(default_region="XX"), key_column="id", cursor_column=None)
+        transform_chunk(
+            frame, MappingConfig(), PhoneConfig(default_region="XX"), key_column="id", cursor_column=None
+        )
 
 
 def test_reject_details_never_show_the_phone_number():
     """detail says why without the number; mobile_masked shows only its last four digits."""
-    frame = pd.DataFrame({"id": [1, 2, None], "phone": ["+44 20 7946 0958", "415 555 0123 / 415 555 0199", "4155550100"]})
+    frame = pd.DataFrame(
+        {"id": [1, 2, None], "phone": ["+44 20 7946 0958", "415 555 0123 / 415 555 0199", "4155550100"]}
+    )
     rejects = _transform(frame, MappingConfig(mobile="phone"), None).rejects
     assert not rejects["detail"].str.contains(r"\d{4}").any()
     assert rejects["mobile_masked"].tolist()[0].endswith("0958")
@@ -118,10 +126,21 @@ def _valid(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
 
 def test_dedupe_keeps_the_greatest_cursor_then_key():
     """Per mobile the greatest (cursor_sort, source_key) wins; losers name the winner; the report sums up."""
-    valid = _valid([("1", "+1A", "2024-02"), ("2", "+1A", "2024-03"), ("3", "+1B", "x"), ("9", "+1B", "x"), ("5", "+1C", "")])
+    valid = _valid(
+        [
+            ("1", "+1A", "2024-02"),
+            ("2", "+1A", "2024-03"),
+            ("3", "+1B", "x"),
+            ("9", "+1B", "x"),
+            ("5", "+1C", ""),
+        ]
+    )
     winners, rejects, report = dedupe_by_mobile(valid)
     assert winners["source_key"].tolist() == ["2", "9", "5"]
-    assert rejects[["source_key", "reason"]].values.tolist() == [["1", "duplicate_mobile"], ["3", "duplicate_mobile"]]
+    assert rejects[["source_key", "reason"]].values.tolist() == [
+        ["1", "duplicate_mobile"],
+        ["3", "duplicate_mobile"],
+    ]
     assert "'2'" in rejects["detail"].iloc[0]
     assert tuple(report.columns) == REPORT_COLUMNS
     assert report[["winner_source_key", "collapsed_source_keys", "collapsed_count"]].values.tolist() == [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,9 @@ numbers = st.one_of(
     st.decimals(allow_nan=False, allow_infinity=False),
 )
 moments = st.datetimes(
-    min_value=dt.datetime(2, 1, 1), max_value=dt.datetime(9998, 12, 31), timezones=st.none() | st.timezones()
+    min_value=dt.datetime(2, 1, 1),
+    max_value=dt.datetime(9998, 12, 31),
+    timezones=st.one_of(st.none(), st.timezones()),
 )
 
 
@@ -39,8 +42,8 @@ def _exact(value: int | float | Decimal) -> Decimal:
     return Decimal(value)
 
 
-def _sign(x: object, y: object) -> int:
-    return (x > y) - (x < y)  # type: ignore[operator]
+def _sign(x: Any, y: Any) -> int:
+    return int(x > y) - int(x < y)
 
 
 @settings(max_examples=500)
@@ -94,14 +97,19 @@ def test_cursor_sort_places_a_date_before_that_days_datetimes():
 
 @settings(max_examples=200)
 @given(
-    values=st.lists(st.none() | st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2200, 1, 1))),
+    values=st.lists(
+        st.none() | st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2200, 1, 1))
+    ),
     aware=st.booleans(),
 )
 def test_datetime_columns_give_the_per_value_answer(values, aware):
     """The vectorised path for datetime64 columns equals converting value by value."""
     column = pd.Series(pd.to_datetime(values, utc=aware), dtype=f"datetime64[ns{', UTC' if aware else ''}]")
     per_value = column.astype(object)
-    assert cursor_columns(column) == ([cursor_sort(v) for v in per_value], [cursor_text(v) for v in per_value])
+    assert cursor_columns(column) == (
+        [cursor_sort(v) for v in per_value],
+        [cursor_text(v) for v in per_value],
+    )
 
 
 def test_cursor_text_is_iso_and_none_when_missing():
@@ -115,7 +123,15 @@ def test_cursor_text_is_iso_and_none_when_missing():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(17, "17"), (17.0, "17"), (np.int64(17), "17"), ("A-17", "A-17"), (" 17", " 17"), ("  ", None), (None, None)],
+    [
+        (17, "17"),
+        (17.0, "17"),
+        (np.int64(17), "17"),
+        ("A-17", "A-17"),
+        (" 17", " 17"),
+        ("  ", None),
+        (None, None),
+    ],
 )
 def test_key_text(value, expected):
     """Keys keep their text (no stripping: they are identities); NULL and blank keys are missing."""
@@ -152,7 +168,12 @@ def test_attribute_values(value, expected):
 
 @pytest.mark.parametrize(
     ("value", "reason"),
-    [("x" * 256, "field_too_long"), ("Ann\x00", "bad_text"), ("Ann\ud800", "bad_text"), (b"\xff", "bad_text")],
+    [
+        ("x" * 256, "field_too_long"),
+        ("Ann\x00", "bad_text"),
+        ("Ann\ud800", "bad_text"),
+        (b"\xff", "bad_text"),
+    ],
 )
 def test_clean_text_rejects(value, reason):
     """Over-long text is rejected, not truncated; control characters and non-UTF-8 bytes are rejected."""
