@@ -3,7 +3,7 @@ VENV ?= .venv
 PIP_LOG := $(VENV)/pip.log
 PIP := $(VENV)/bin/pip install --disable-pip-version-check -q
 
-.PHONY: demo test
+.PHONY: demo test browser
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -21,7 +21,14 @@ $(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
 demo: $(VENV)/.runtime
 	$(VENV)/bin/sakari-sync demo
 
-test: $(VENV)/.dev
+# The UI test drives Debian's chromium (no browser download); CI machines run as root and get it here.
+browser: | $(VENV)/bin/python
+	@test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+		(echo "installing chromium for the UI test (log: $(VENV)/apt.log)"; \
+		(apt-get update -qq && apt-get install -y -qq chromium) >$(VENV)/apt.log 2>&1 || \
+		(cat $(VENV)/apt.log; exit 1))
+
+test: $(VENV)/.dev browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest

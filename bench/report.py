@@ -34,6 +34,10 @@ def _rate(run: dict[str, Any]) -> float:
     return float(run["report"]["created"]) / float(run["seconds"])
 
 
+def _cpu_ms(run: dict[str, Any], count: int) -> str:
+    return f"{run['cpu_seconds'] / max(count, 1) * 1000:.1f} ms"
+
+
 def compute_figures(raw: dict[str, Any], sizes: Sizes) -> list[Figure]:
     """The issue's table, from the raw results of `bench.cases`."""
     large, bare, naive = raw["large"], raw["bare"], raw["naive"]
@@ -49,7 +53,9 @@ def compute_figures(raw: dict[str, Any], sizes: Sizes) -> list[Figure]:
             ">=",
             0.7,
             f"ours {ours_rate:,.0f}/s ({initial['report']['created']:,} created in "
-            f"{initial['seconds']:,.1f} s, end to end); bare {bare_rate:,.0f}/s ({bare['sent']:,} posts)",
+            f"{initial['seconds']:,.1f} s, end to end, {_cpu_ms(initial, initial['report']['created'])} "
+            f"CPU/contact); bare {bare_rate:,.0f}/s ({bare['sent']:,} posts, "
+            f"{_cpu_ms(bare, bare['sent'])} CPU/post)",
         ),
         _figure(
             "2 vs naive script",
@@ -144,7 +150,7 @@ def table(figures: list[Figure]) -> str:
     """The figures as a Markdown table."""
     lines = ["| case | figure | value | bar | met | detail |", "|---|---|---|---|---|---|"]
     for f in figures:
-        value = f"{f.value:,.0f}" if f.value == int(f.value) and abs(f.value) >= 1 else f"{f.value:.3f}"
+        value = f"{f.value:,.0f}" if float(f.value).is_integer() else f"{f.value:.3f}"
         lines.append(
             f"| {f.case} | {f.figure} | {value} | {f.bar} | {'yes' if f.met else '**no**'} | {f.detail} |"
         )
@@ -234,5 +240,5 @@ runs differ only in rows, and a 1,000,000-row run stays at a few hundred task ru
   change, computed from the transform apart from the pipeline's SQL.
 - **8 transform**: `transform_page` (transform and in-page de-duplication) over the large warehouse's
   pages, vs `phonenumbers.parse`, `is_valid_number` and `format_number` over the same (phone,
-  country) values; best of three each.
+  country) values; best of two each, in the harness's own process.
 """

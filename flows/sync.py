@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import Any, cast
 
 from prefect import flow
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_UI_URL
 
@@ -21,9 +23,10 @@ from tasks.reconcile import reconcile_account
 from tasks.report import Progress, SyncReport, publish_plan, publish_summary
 from tasks.run import RunContext, check_mapping, close_run, note_cursor, open_run
 from tasks.shard import select_shard
-from tasks.transform import transform_page
+from tasks.transform import TransformResult, transform_page
 
 BATCHES_IN_FLIGHT = 2  # the next batch's requests start while the last one's stragglers finish
+PAGES_ON_DASK = 4  # pages transforming on the cluster at once: parallelism, with memory still bounded
 
 
 def _run_name() -> str:
@@ -80,7 +83,10 @@ def _short_id() -> str | None:
 
 
 def stage_source(run: RunContext) -> None:
-    """Read the source page by page, transform each page, and stage it for loading."""
+    """Read the source page by page, transform each page, and stage it for loading. With the Dask task
+    runner, pages are submitted to the cluster and the next pages are read while they transform."""
+    on_dask = run.params.task_runner == "dask"
+    waiting: deque[tuple[int, PrefectFuture[TransformResult]]] = deque()
     after, page_no = None, 0
     while True:
         page = extract_page(run.source, run.params.source, after, run.watermark, page_no)
@@ -89,13 +95,28 @@ def stage_source(run: RunContext) -> None:
         if page_no == 0:
             check_mapping(run, page.rows.columns)
         note_cursor(run, page.max_cursor)
-        result, kept = select_shard(transform_page(page.rows, run.params, page_no), run.params)
-        run.report.extracted += kept
-        stage_page(run.store, run.run_id, result.valid, result.rejects, page_no)
+        if on_dask:
+            waiting.append((page_no, transform_page.submit(page.rows, run.params, page_no)))
+            if len(waiting) > PAGES_ON_DASK:
+                _stage(run, *waiting.popleft())
+        else:
+            _stage(run, page_no, transform_page(page.rows, run.params, page_no))
         if len(page.rows) < run.params.source.chunk_size:
             break  # a short page is the last one: no need to ask for an empty one
         after, page_no = page.last_key, page_no + 1
+    while waiting:
+        _stage(run, *waiting.popleft())
     plan_load(run)
+
+
+def _stage(
+    run: RunContext, page_no: int, transformed: TransformResult | PrefectFuture[TransformResult]
+) -> None:
+    """Stage one transformed page (in page order), keeping only this shard's rows."""
+    result = transformed.result() if isinstance(transformed, PrefectFuture) else transformed
+    result, kept = select_shard(result, run.params)
+    run.report.extracted += kept
+    stage_page(run.store, run.run_id, result.valid, result.rejects, page_no)
 
 
 async def _client(run: RunContext) -> SakariClient:

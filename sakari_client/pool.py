@@ -31,12 +31,18 @@ class SplitPoolTransport(httpx.AsyncBaseTransport):
         pools = math.ceil(connections / CONNECTIONS_PER_POOL)
         size = math.ceil(connections / pools)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        self._pools = [httpx.AsyncHTTPTransport(verify=verify, limits=limits) for _ in range(pools)]
+        tls = httpx.create_ssl_context(verify=verify)  # one CA bundle load, not one per pool
+        self._pools = [httpx.AsyncHTTPTransport(verify=tls, limits=limits) for _ in range(pools)]
         self._busy = [0] * pools
 
     @property
     def pools(self) -> int:
         return len(self._pools)
+
+    @property
+    def in_flight(self) -> tuple[int, ...]:
+        """Requests each pool is serving now (sent, and response not yet closed)."""
+        return tuple(self._busy)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         index = min(range(len(self._busy)), key=self._busy.__getitem__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,6 +31,10 @@ def _run(args: argparse.Namespace) -> int:
     from sakari_sync.runner import print_report, run_sync
 
     params = load_config(args.config)
+    # The command speaks for itself: the report, or one line for an error it can explain. Prefect's
+    # own console lines (a failed flow's "Encountered exception" and its traceback, the log worker's
+    # "still processing") stay out of the terminal; the run's page in the UI keeps every one of them.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     if args.full_refresh:
         params = params.model_copy(update={"full_refresh": True})
     report = run_sync(params, dry_run=args.dry_run)

@@ -132,6 +132,15 @@ class SyncParameters(_Strict):
     )
     shards: int = Field(1, ge=1, le=64, description="Split the sync into this many disjoint shards.")
     shard: int = Field(0, ge=0, description="Which shard this run handles (0 .. shards-1).")
+    task_runner: Literal["default", "dask"] = Field(
+        "default",
+        description="Where transform pages run: 'default' (in the flow's process) or 'dask' (on a Dask "
+        "cluster, the next page read while earlier ones transform). Loading stays on the event loop.",
+    )
+    dask_address: str | None = Field(
+        None,
+        description="Scheduler of an existing Dask cluster (tcp://host:8786); none = a temporary local one.",
+    )
 
     @model_validator(mode="after")
     def _shard_in_range(self) -> SyncParameters:

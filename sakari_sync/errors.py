@@ -19,7 +19,9 @@ def explain(exc: BaseException) -> str | None:
     from tasks.load import LoadStoppedError
     from tasks.lock import SyncLockedError
 
-    if isinstance(exc, ConfigError | SourceError | SyncLockedError | LoadStoppedError):
+    if isinstance(exc, SyncLockedError):
+        return str(exc)  # names a run, a time and a host:pid, never a contact (redact would mask the time)
+    if isinstance(exc, ConfigError | SourceError | LoadStoppedError):
         return redact(str(exc))
     if isinstance(exc, AuthenticationError):
         return "Sakari refused the credentials (401): check the block's client id and client secret"

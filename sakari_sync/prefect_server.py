@@ -66,6 +66,7 @@ def ensure_server(home: Path, port: int = 4200) -> PrefectServer:
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+        "PREFECT_SERVER_UI_API_URL": api_url,  # else the UI's own calls go to port 4200
     }
     log = (home / "server.log").open("ab")
     process = subprocess.Popen(  # noqa: S603 - our own venv's prefect, fixed arguments

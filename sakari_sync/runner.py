@@ -41,8 +41,13 @@ def run_sync(params: SyncParameters, *, dry_run: bool = False) -> SyncReport:
     quiet_console()
     from flows.sync import sync_contacts
 
+    flow = sync_contacts
+    if params.task_runner == "dask":
+        from flows.dask import sync_contacts_on_dask
+
+        flow = sync_contacts_on_dask(params.dask_address)
     try:
-        report: SyncReport = asyncio.run(sync_contacts(params=params, dry_run=dry_run))
+        report: SyncReport = asyncio.run(flow(params=params, dry_run=dry_run))
     finally:
         flush_to_server()
     return report

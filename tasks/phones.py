@@ -16,7 +16,8 @@
   Decimal, numpy integers) are read as digits; booleans and fractional numbers are unparseable.
 - **Validity** is libphonenumber's `is_valid_number`; a number that parses but is not valid is
   `invalid_phone`, and so is a valid one whose E.164 form is not 8 to 15 digits (Niue, Saint
-  Helena, some short service numbers), which Sakari does not take. Non-geographic numbers (+800, +882…) have no country for Sakari: `non_geographic`.
+  Helena, some short service numbers), which Sakari does not take. Non-geographic numbers
+  (+800, +882…) have no country for Sakari: `non_geographic`.
 - **Line type**, with `reject_fixed_line`: MOBILE, FIXED_LINE_OR_MOBILE (US, CA… where the two cannot
   be told apart) and VOIP (virtual numbers usually take SMS) are kept; FIXED_LINE, TOLL_FREE,
   PREMIUM_RATE, SHARED_COST, PERSONAL_NUMBER, PAGER, UAN and VOICEMAIL are `not_mobile`.

@@ -240,7 +240,10 @@ def _datetime_cursor_columns(column: pd.Series) -> tuple[list[str], list[str | N
     missing = np.isnat(values)
     nanos = np.datetime_as_string(values, unit="ns")
     sorts = np.where(missing, "", np.char.add(nanos, "Z"))
-    sub_micro = values.astype("datetime64[ns]").view("int64") % 1000 != 0
+    if np.datetime_data(values.dtype)[0] == "ns":
+        sub_micro = values.view("int64") % 1000 != 0
+    else:  # coarser units hold no nanoseconds (and may hold years nanoseconds cannot reach)
+        sub_micro = np.zeros(len(values), dtype=bool)
     texts = np.where(sub_micro, nanos, np.datetime_as_string(values, unit="us"))
     if aware:
         texts = np.char.add(texts, "+00:00")

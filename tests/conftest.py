@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from tests.conftest_db import postgres_url, sqlite_url  # noqa: E402
+from tests.conftest_db import postgres_url, sqlite_url
 
 __all__ = ["postgres_url", "sqlite_url"]
 

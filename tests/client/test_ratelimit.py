@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from sakari_client.ratelimit import DECREASE_FACTOR as CUT
+from sakari_client.ratelimit import HARD_DECREASE_FACTOR as HARD_CUT
 from sakari_client.ratelimit import AdaptivePacer
 
 
@@ -17,13 +19,15 @@ class FakeTime:
     def __init__(self) -> None:
         self.now = 1000.0
         self.slept: list[float] = []
+        self.overshoot = 0.0  # the next sleep wakes this much late (a busy event loop)
 
     def clock(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
-        self.now += seconds
+        self.now += seconds + self.overshoot
+        self.overshoot = 0.0
 
 
 def pacer(t: FakeTime, rate_limit: float | None = None, **kwargs: Any) -> AdaptivePacer:
@@ -53,12 +57,26 @@ async def test_cap_spaces_requests_evenly() -> None:
     assert p.current_rate == 10.0
 
 
+async def test_a_late_wake_up_keeps_the_schedule_but_an_idle_spell_banks_no_burst() -> None:
+    """Woken 150 ms late, the pacer makes up the missed interval; after 10 s idle it starts afresh."""
+    t = FakeTime()
+    p = pacer(t, rate_limit=10.0)
+    start = await send(p)
+    t.overshoot = 0.15
+    assert await send(p) == pytest.approx(start + 0.25)  # due at +0.1, woke at +0.25
+    assert await send(p) == pytest.approx(start + 0.25)  # the +0.2 turn, made up at once
+    assert await send(p) == pytest.approx(start + 0.3)  # back on the schedule
+    t.now += 10.0
+    idle = await send(p)
+    assert await send(p) == pytest.approx(idle + 0.1)
+
+
 async def test_429_cuts_the_rate_multiplicatively() -> None:
     t = FakeTime()
     p = pacer(t, rate_limit=10.0)
     ticket = await send(p)
     p.record_rate_limited(ticket, retry_after=None)
-    assert p.current_rate == pytest.approx(7.0)
+    assert p.current_rate == pytest.approx(10 * CUT)
 
 
 async def test_429s_from_requests_sent_before_a_cut_do_not_cut_again() -> None:
@@ -68,29 +86,29 @@ async def test_429s_from_requests_sent_before_a_cut_do_not_cut_again() -> None:
     in_flight = [await send(p) for _ in range(5)]
     for ticket in in_flight:
         p.record_rate_limited(ticket, retry_after=None)
-    assert p.current_rate == pytest.approx(7.0)
+    assert p.current_rate == pytest.approx(10 * CUT)
     p.record_success(await send(p))
     later = await send(p)
     p.record_rate_limited(later, retry_after=None)
-    assert p.current_rate == pytest.approx(0.7 * 7.0, rel=0.02)  # one cut, not five
+    assert p.current_rate == pytest.approx(10 * CUT * CUT, rel=0.02)  # one cut, not five
 
 
-async def test_429_with_no_success_since_the_last_cut_cuts_twice_as_hard() -> None:
+async def test_429_with_no_success_since_the_last_cut_cuts_harder() -> None:
     t = FakeTime()
     p = pacer(t, rate_limit=100.0)
     p.record_rate_limited(await send(p), retry_after=None)
     p.record_rate_limited(await send(p), retry_after=None)
-    assert p.current_rate == pytest.approx(100 * 0.7 * 0.49)
+    assert p.current_rate == pytest.approx(100 * CUT * HARD_CUT)
 
 
 async def test_successes_climb_additively_and_never_above_the_cap() -> None:
     t = FakeTime()
     p = pacer(t, rate_limit=10.0)
-    p.record_rate_limited(await send(p), retry_after=None)  # 10 -> 7
-    for _ in range(7):  # about one second of successes at 7/s
+    p.record_rate_limited(await send(p), retry_after=None)  # 10 -> 8
+    for _ in range(8):  # about one second of successes at 8/s
         p.record_success(await send(p))
     # step is 5 % of the rate at the cut (10) per second: +0.5/s after ~1 s
-    assert p.current_rate == pytest.approx(7.5, abs=0.05)
+    assert p.current_rate == pytest.approx(10 * CUT + 0.5, abs=0.05)
     for _ in range(2000):
         p.record_success(await send(p))
     assert p.current_rate == 10.0
@@ -102,18 +120,18 @@ async def test_successes_for_requests_sent_before_a_cut_do_not_raise_the_rate() 
     early = await send(p)
     p.record_rate_limited(await send(p), retry_after=None)
     p.record_success(early)
-    assert p.current_rate == pytest.approx(7.0)
+    assert p.current_rate == pytest.approx(10 * CUT)
 
 
 async def test_a_cut_never_goes_below_the_rate_the_server_just_accepted() -> None:
-    """Hard cuts stop at 0.7 x the last second's successes: the server has shown it takes that many."""
+    """Hard cuts stop at CUT x the last second's successes: the server has shown it takes that many."""
     t = FakeTime()
     p = pacer(t, rate_limit=100.0)
     for _ in range(50):  # 50 successes within the last second
         p.record_success(await send(p))
     for _ in range(5):
         p.record_rate_limited(await send(p), retry_after=None)
-    assert p.current_rate == pytest.approx(0.7 * 50)
+    assert p.current_rate == pytest.approx(CUT * 50)
 
 
 async def test_first_429_without_a_rate_starts_from_the_measured_send_rate() -> None:
@@ -123,7 +141,7 @@ async def test_first_429_without_a_rate_starts_from_the_measured_send_rate() -> 
         await send(p)
         t.now += 0.005
     p.record_rate_limited(t.now - 0.001, retry_after=None)
-    assert p.current_rate == pytest.approx(0.7 * 200, rel=0.05)
+    assert p.current_rate == pytest.approx(CUT * 200, rel=0.05)
 
 
 async def test_initial_rate_is_where_pacing_starts_and_is_bounded_by_the_cap() -> None:

@@ -34,12 +34,14 @@ def test_a_saved_block_keeps_its_secret_masked_and_builds_a_client(emulator) -> 
         client_secret="demo-secret",
     )
     block = SakariCredentials.load("sakari-roundtrip")
+    assert isinstance(block, SakariCredentials)
     assert "demo-secret" not in repr(block)
     assert block.client_secret.get_secret_value() == "demo-secret"
 
     async def count() -> int:
         async with block.get_client() as client:
-            return await client.count_contacts()
+            n: int = await client.count_contacts()
+        return n
 
     assert asyncio.run(count()) == 0
 

@@ -185,13 +185,26 @@ def cli_env(api_url: str, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def start_cli(config: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
-    """Start `sakari-sync run --config FILE --json` in its own process."""
-    return subprocess.Popen(
-        [CLI, "run", "--config", str(config), "--json", *extra],
-        env=env,
-        cwd=config.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+class CliRun:
+    """`sakari-sync run --config FILE --json` in its own process, its output in files (no pipe to fill)."""
+
+    def __init__(self, config: Path, env: dict[str, str], name: str = "run") -> None:
+        self.out, self.err = config.parent / f"{name}.out", config.parent / f"{name}.err"
+        with self.out.open("w") as out, self.err.open("w") as err:
+            self.proc = subprocess.Popen(
+                [CLI, "run", "--config", str(config), "--json"],
+                env=env,
+                cwd=config.parent,
+                stdout=out,
+                stderr=err,
+                text=True,
+            )
+
+    def wait(self, timeout: float = 240) -> int:
+        return self.proc.wait(timeout=timeout)
+
+    def stdout(self) -> str:
+        return self.out.read_text()
+
+    def stderr(self) -> str:
+        return self.err.read_text()

@@ -136,6 +136,7 @@ ROWS: list[Nasty] = [
     rejected("US number one digit short", "invalid_phone", phone="+1 415 555 015"),
     rejected("GB national number read with the default region US", "invalid_phone", phone="07400 123463"),
     rejected("a boolean phone", "unparseable_phone", phone=True),
+    rejected("valid Tokelau mobile, but 7 digits: Sakari takes 8 to 15", "invalid_phone", phone="+690 7290"),
     # Countries from the country column
     sent("GB national", "+447400123460", "GB", phone="07400 123460", country="GB"),
     sent("country in lower case", "+447400123461", "GB", phone="07400 123461", country="gb"),

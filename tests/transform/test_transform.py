@@ -180,3 +180,26 @@ def test_cursor_column_of_datetimes_orders_duplicates():
     )
     winners, _, _ = dedupe_by_mobile(_transform(frame, MappingConfig(mobile="phone")).valid)
     assert winners["source_key"].tolist() == ["old"]
+
+
+def test_pandas_extension_dtypes_read_like_python_values():
+    """Int64, string, boolean and category columns (with pd.NA) give the same rows as plain ones."""
+    frame = pd.DataFrame(
+        {
+            "id": pd.array([1, None, 3], dtype="Int64"),
+            "phone": pd.array(["4155550100", "4155550101", pd.NA], dtype="string"),
+            "plan": pd.Categorical(["pro", None, "free"]),
+            "vip": pd.array([True, None, False], dtype="boolean"),
+            "updated": pd.array([5, 6, None], dtype="Int64"),
+        }
+    )
+    mapping = MappingConfig(mobile="phone", attributes={"plan": "plan", "vip": "vip"})
+    result = _transform(frame, mapping)
+    assert result.valid[["source_key", "cursor_sort", "cursor"]].values.tolist() == [
+        ["1", "p00000000000000000005", "5"]
+    ]
+    assert json.loads(result.valid["payload"].iloc[0])["attributes"] == {"plan": "pro", "vip": True}
+    assert result.rejects[["source_key", "reason"]].values.tolist() == [
+        ["", "missing_key"],
+        ["3", "missing_phone"],
+    ]
