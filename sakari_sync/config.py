@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from phonenumbers import SUPPORTED_REGIONS
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 MergeStrategy = Literal["append", "core", "remove"]
 
@@ -77,6 +79,13 @@ class MappingConfig(_Strict):
 class PhoneConfig(_Strict):
     default_region: str = Field("US", description="Region for numbers written without a country code.")
     reject_fixed_line: bool = Field(True, description="Reject numbers that cannot receive SMS.")
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value.strip().upper() not in SUPPORTED_REGIONS | {"UK"}:
+            raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 region code, e.g. US, GB or DE")
+        return value
 
 
 class SakariConfig(_Strict):
@@ -166,7 +175,7 @@ def load_config(path: str | Path) -> SyncParameters:
     except FileNotFoundError:
         raise ConfigError(f"config file {p} not found") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {p} is not valid YAML: {exc}") from None
+        raise ConfigError(f"config file {p} is not valid YAML ({_yaml_problem(exc)}); fix it") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {p} must be a mapping of parameters")
     try:
@@ -174,4 +183,24 @@ def load_config(path: str | Path) -> SyncParameters:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "(top level)"
-        raise ConfigError(f"config file {p}: {where}: {first['msg']}") from None
+        hint = _spelling_hint(first["loc"]) if first["type"] == "extra_forbidden" else ""
+        raise ConfigError(f"config file {p}: {where}: {first['msg']}{hint}") from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's complaint and where, on one line (its own message spans several)."""
+    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else str(problem)
+
+
+def _spelling_hint(loc: tuple[int | str, ...]) -> str:
+    """For an unknown setting: the setting of that section it is closest to, if any."""
+    model: type[BaseModel] = SyncParameters
+    for part in loc[:-1]:
+        annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -66,9 +66,11 @@ class Breaker:
 
     @classmethod
     def for_load(cls, pending: int) -> Breaker:
-        """The load's breaker: every rule on; a run with few contacts trips on refusing all of them."""
+        """The load's breaker, every rule on; a run of fewer contacts trips when all of them fail or
+        are refused alike."""
+        few = max(1, pending)
         return cls(
-            failures_to_trip=FAILURES_TO_TRIP, rejections_to_trip=max(1, min(REJECTIONS_TO_TRIP, pending))
+            failures_to_trip=min(FAILURES_TO_TRIP, few), rejections_to_trip=min(REJECTIONS_TO_TRIP, few)
         )
 
     def stop(self, error: Exception) -> None:
@@ -88,8 +90,8 @@ class Breaker:
             if self.failures_to_trip is not None and self.failures_in_a_row >= self.failures_to_trip:
                 self.stop(
                     SakariUnavailableError(
-                        f"Sakari kept failing ({outcome.error}) for {self.failures_in_a_row} contacts in a "
-                        "row, each after all its retries; the load stopped and the contacts not sent stay "
+                        f"Sakari kept failing ({outcome.error}) for {_contacts(self.failures_in_a_row)} in "
+                        "a row, each after all its retries; the load stopped and the contacts not sent stay "
                         "pending for the next run: check that Sakari is up, then run again"
                     )
                 )
@@ -107,10 +109,14 @@ class Breaker:
                 fix = "check the list ids in mapping.lists against the account's lists"
             self.stop(
                 ConfigurationRefusedError(
-                    f"Sakari refused each of the first {self.refusals[code]} contacts with {error}; "
-                    f"that is the configuration, not the data: {fix}, then run again"
+                    f"Sakari refused the first {_contacts(self.refusals[code])} of the run, each with "
+                    f"{error}; that is the configuration, not the data: {fix}, then run again"
                 )
             )
+
+
+def _contacts(n: int) -> str:
+    return "1 contact" if n == 1 else f"{n} contacts"
 
 
 async def send_change(client: SakariClient, change: Change, merge_strategy: MergeStrategy) -> Outcome:

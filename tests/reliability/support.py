@@ -149,14 +149,14 @@ def set_faults(emulator: EmulatorServer, **faults: Any) -> None:
 # -- the state database ------------------------------------------------------------------------------
 
 
-def state_rows(params: SyncParameters, sql: str) -> list[tuple[Any, ...]]:
+def state_rows(params: SyncParameters, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Rows of a query on the SQLite state database, read-only; [] while the table does not exist."""
     path = params.state_url.removeprefix("sqlite:///")
     if not Path(path).exists():
         return []
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
-        return conn.execute(sql).fetchall()
+        return conn.execute(sql, args).fetchall()
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return []

@@ -37,7 +37,7 @@ FAULTS = {
     "latency": 0.002,
     "latency_jitter": 0.002,
     "token_ttl": 3.0,
-    "throttle_burst_every": 10.0,
+    "throttle_burst_every": 6.0,
     "throttle_burst_length": 0.5,
 }
 

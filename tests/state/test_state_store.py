@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tasks.lock import SyncLockedError, acquire_lock, locks, release_lock
-from tasks.schema import connect_state, decode_cursor, encode_cursor
+from tasks.schema import connect_state, decode_cursor, encode_cursor, ledger, optouts
 from tasks.state import Outcome, StateStore
 
 
@@ -133,3 +133,57 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(store: StateStore) -> None:
             )
         )
     acquire_lock(store.engine, "test", "next")
+
+
+def test_outcomes_recorded_again_update_the_ledger_in_batches_and_keep_what_sakari_accepted(
+    store: StateStore,
+) -> None:
+    """A failed resend keeps the accepted payload and contact id; an update replaces them; a
+    contact suppressed twice leaves one opt-out row."""
+    first = valid_rows(
+        ("1", "+14155550001", "", {"firstName": "A"}),
+        ("2", "+14155550002", "", {"firstName": "B"}),
+        ("3", "+14155550003", "", {"firstName": "C"}),
+    )
+    store.stage("r1", first, NO_REJECTS)
+    a, b, c = (change for batch in store.iter_changes("r1", 10) for change in batch)
+    store.record_outcomes(
+        "r1",
+        [
+            Outcome(a, "created", contact_id="c1"),
+            Outcome(b, "created", contact_id="c2"),
+            Outcome(c, "suppressed"),
+        ],
+    )
+    store.clear_staging()
+    second = valid_rows(
+        ("1", "+14155550001", "", {"firstName": "A2"}),
+        ("2", "+14155550002", "", {"firstName": "B2"}),
+        ("3", "+14155550003", "", {"firstName": "C2"}),
+    )
+    store.stage("r2", second, NO_REJECTS)
+    a2, b2, c2 = (change for batch in store.iter_changes("r2", 10) for change in batch)
+    store.record_outcomes(
+        "r2",
+        [
+            Outcome(a2, "failed", error="503"),
+            Outcome(b2, "updated", contact_id="c2"),
+            Outcome(c2, "suppressed", contact_id="c3", blocked_at="2026-01-01"),
+        ],
+    )
+    with store.engine.connect() as conn:
+        rows = {r.mobile: r for r in conn.execute(sa.select(ledger).order_by(ledger.c.mobile))}
+        opted_out = conn.execute(sa.select(optouts.c.mobile, optouts.c.contact_id)).all()
+    assert (rows[a.mobile].status, rows[a.mobile].payload_hash, rows[a.mobile].contact_id) == (
+        "failed",
+        a.payload_hash,
+        "c1",
+    )
+    assert rows[a.mobile].last_error == "503"
+    assert (rows[b.mobile].status, rows[b.mobile].payload_hash) == ("synced", b2.payload_hash)
+    assert (rows[c.mobile].status, rows[c.mobile].contact_id) == ("suppressed", "c3")
+    assert [tuple(r) for r in opted_out] == [(c.mobile, "c3")]
+    store.clear_staging()
+    store.stage("r3", second, NO_REJECTS)
+    pending = {change.mobile: change.blocked for batch in store.iter_changes("r3", 10) for change in batch}
+    assert pending == {a.mobile: False, c.mobile: True}, "the failed one is sent again; the opt-out never is"
