@@ -17,7 +17,8 @@ import ipaddress
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -232,13 +233,24 @@ class SakariClient:
         raise AssertionError("unreachable: stamina either returns or raises")
 
     async def _attempt(self, method: str, path: str, parse: Callable[[Any], T], kwargs: dict[str, Any]) -> T:
-        """Send once with the current token; after a 401, renew the token once and send again."""
-        token = await self._tokens.token()
+        """Send once with the current token; after a 401, renew the token once and send again.
+
+        The token is read when the pacer grants the turn, not before: a request that queued behind
+        a pause must not leave with a token that expired while it waited."""
+        used: list[str] = []
+
+        async def authorized() -> httpx.Request:
+            token = await self._tokens.token()
+            used.append(token)
+            return self._request(method, path, token, kwargs)
+
         try:
-            return await self._send(self._request(method, path, token, kwargs), parse)
+            return await self._send(authorized, parse)
         except AuthenticationError:
-            token = await self._tokens.refresh(rejected=token)
-        return await self._send(self._request(method, path, token, kwargs), parse)
+            if not used:
+                raise  # the token request itself was refused: wrong credentials
+            await self._tokens.refresh(rejected=used[-1])
+        return await self._send(authorized, parse)
 
     def _request(self, method: str, path: str, token: str, kwargs: dict[str, Any]) -> httpx.Request:
         headers = {**kwargs.get("headers", {}), "Authorization": f"Bearer {token}"}
@@ -249,13 +261,21 @@ class SakariClient:
         request = self._http.build_request(
             "POST", "/oauth2/token", json={"grant_type": "client_credentials", **self._credentials}
         )
-        return await self._send(request, raw_body)
+        # Not through the pacer: the requests holding its slots may be waiting for this very token.
+        return await self._send(request, raw_body, paced=False)
 
-    async def _send(self, request: httpx.Request, parse: Callable[[Any], T]) -> T:
+    async def _send(
+        self,
+        build: httpx.Request | Callable[[], Awaitable[httpx.Request]],
+        parse: Callable[[Any], T],
+        *,
+        paced: bool = True,
+    ) -> T:
         """One HTTP exchange through the pacer; feeds the pacer and the stats with its outcome."""
-        async with self._pacer.slot() as ticket:
+        async with self._pacer.slot() if paced else _unpaced() as ticket:
             if self._shared_limit is not None:
                 await self._shared_limit.acquire()
+            request = build if isinstance(build, httpx.Request) else await build()
             self._stats.requests += 1
             started = time.monotonic()
             try:
@@ -276,15 +296,23 @@ class SakariClient:
             data = read_response(response)
         except RateLimitedError as exc:
             self._stats.rate_limited += 1
-            self._pacer.record_rate_limited(ticket, exc.retry_after)
+            if paced:
+                self._pacer.record_rate_limited(ticket, exc.retry_after)
             raise
         except TransientError:
             raise
         except SakariError:
-            self._pacer.record_success(ticket)  # a refusal, but not an overload
+            if paced:
+                self._pacer.record_success(ticket)  # a refusal, but not an overload
             raise
-        self._pacer.record_success(ticket)
+        if paced:
+            self._pacer.record_success(ticket)
         return validated(parse, data, response.status_code)
+
+
+@asynccontextmanager
+async def _unpaced() -> AsyncIterator[float]:
+    yield time.monotonic()
 
 
 def check_base_url(base_url: str, *, allow_insecure_http: bool = False) -> httpx.URL:

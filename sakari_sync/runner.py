@@ -17,11 +17,15 @@ if TYPE_CHECKING:
 class _NoTraceFormatter(logging.Formatter):
     """Console lines without tracebacks: the run's page in the UI and the debug log keep those."""
 
-    def formatException(self, ei: object) -> str:
-        return ""
-
-    def formatStack(self, stack_info: str) -> str:
-        return ""
+    def format(self, record: logging.LogRecord) -> str:
+        # Another handler may have cached the traceback's text on the record already: leave it out
+        # here without taking it from the handlers that come after this one.
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
 
 
 def quiet_console() -> None:
