@@ -24,7 +24,7 @@ from bench.baselines import parse_phones_bare, post_bare, run_naive_script
 from bench.child import BLOCK, MARKER
 from bench.services import Emulator
 from sakari_sync.config import SyncParameters
-from sakari_sync.sample_data import create_sample_warehouse, mutate_sample_warehouse
+from sakari_sync.sample_data import create_sample_warehouse, mutate_sample_warehouse, sample_mapping
 from tasks.extract import iter_pages
 from tasks.schema import ledger
 from tasks.transform import dedupe_by_mobile, transform_chunk, transform_page
@@ -84,15 +84,7 @@ class Bench:
                     "cursor_column": "updated_at",
                     "chunk_size": self.sizes.chunk,
                 },
-                "mapping": {
-                    "mobile": "phone",
-                    "country": "country",
-                    "first_name": "first_name",
-                    "last_name": "last_name",
-                    "email": "email",
-                    "attributes": {"signupDate": "signup_date", "lifetimeValue": "lifetime_value"},
-                    "lists": {"column": "segments", "separator": ",", "ids": self.emulator.list_ids},
-                },
+                "mapping": sample_mapping(self.emulator.list_ids),
                 "sakari": {"block": BLOCK, "batch_size": self.sizes.batch, "max_in_flight": CONCURRENCY}
                 | sakari,
                 "reconcile": {"enabled": False},

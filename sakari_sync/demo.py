@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from sakari_sync.config import MappingConfig, SakariConfig, SourceConfig, SyncParameters
-from sakari_sync.sample_data import SEGMENTS
+from sakari_sync.sample_data import SEGMENTS, sample_mapping
 
 if TYPE_CHECKING:
     from tasks.report import SyncReport
@@ -41,17 +41,7 @@ def demo_parameters(folder: Path, list_ids: dict[str, str]) -> SyncParameters:
             key_column="id",
             cursor_column="updated_at",
         ),
-        mapping=MappingConfig.model_validate(
-            {
-                "mobile": "phone",
-                "country": "country",
-                "first_name": "first_name",
-                "last_name": "last_name",
-                "email": "email",
-                "attributes": {"signupDate": "signup_date", "lifetimeValue": "lifetime_value"},
-                "lists": {"column": "segments", "separator": ",", "ids": list_ids},
-            }
-        ),
+        mapping=MappingConfig.model_validate(sample_mapping(list_ids)),
         sakari=SakariConfig(block=DEMO_BLOCK),
         state_url=f"sqlite:///{folder / 'state.db'}",
         # Read every row each time, so a rerun shows every contact as unchanged (the cursor still

@@ -93,6 +93,19 @@ class Mutation:
     invalidated: int | None
 
 
+def sample_mapping(list_ids: dict[str, str]) -> dict[str, Any]:
+    """How the sample warehouse's columns map to Sakari (the demo's, the benchmarks' and the tests')."""
+    return {
+        "mobile": "phone",
+        "country": "country",
+        "first_name": "first_name",
+        "last_name": "last_name",
+        "email": "email",
+        "attributes": {"signupDate": "signup_date", "lifetimeValue": "lifetime_value"},
+        "lists": {"column": "segments", "separator": ",", "ids": list_ids},
+    }
+
+
 def sample_url(url_or_path: str | Path) -> str:
     """A SQLAlchemy URL for `url_or_path`; a plain path means a SQLite file."""
     text = str(url_or_path)

@@ -19,7 +19,7 @@ import yaml
 
 from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
-from sakari_sync.sample_data import SEGMENTS, create_sample_warehouse
+from sakari_sync.sample_data import SEGMENTS, create_sample_warehouse, sample_mapping
 from tasks.extract import iter_pages
 from tasks.report import SyncReport
 from tasks.transform import dedupe_by_mobile, transform_chunk
@@ -50,15 +50,7 @@ def sample_params(
                 "cursor_column": "updated_at",
                 "chunk_size": chunk_size,
             },
-            "mapping": {
-                "mobile": "phone",
-                "country": "country",
-                "first_name": "first_name",
-                "last_name": "last_name",
-                "email": "email",
-                "attributes": {"signupDate": "signup_date", "lifetimeValue": "lifetime_value"},
-                "lists": {"column": "segments", "separator": ",", "ids": list_ids},
-            },
+            "mapping": sample_mapping(list_ids),
             "sakari": {"block": block} | sakari,
             "state_url": f"sqlite:///{tmp_path / 'state.db'}",
         }
