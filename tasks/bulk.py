@@ -17,7 +17,7 @@ from sakari_client.errors import ContactRejectedError, TransientError
 from sakari_client.models import BulkUploadResult, ContactIn
 from sakari_client.redaction import redact
 from sakari_sync.config import MergeStrategy
-from tasks.load import outcome_of, send_batch
+from tasks.load import error_outcome, outcome_of, send_batch
 from tasks.state import Change, Outcome
 
 
@@ -26,7 +26,8 @@ async def send_bulk(
 ) -> list[Outcome]:
     """Send a batch as one CSV upload (contacts with lists and known opt-outs go the per-contact way)."""
     by_csv = [c for c in changes if not c.blocked and not json.loads(c.payload).get("lists")]
-    rest = [c for c in changes if c not in set(by_csv)]
+    csv_keys = {c.mobile for c in by_csv}
+    rest = [c for c in changes if c.mobile not in csv_keys]
     outcomes = await send_batch(client, rest, merge_strategy) if rest else []
     if not by_csv:
         return outcomes
@@ -34,11 +35,9 @@ async def send_bulk(
     try:
         answer = await client.upload_csv(bodies, merge_strategy)
     except ContactRejectedError as exc:
-        return outcomes + [Outcome(c, "rejected", error=redact(f"{exc.code}: {exc.message}")) for c in by_csv]
+        return outcomes + [error_outcome(c, "rejected", exc) for c in by_csv]
     except TransientError as exc:
-        return outcomes + [
-            Outcome(c, "failed", error=redact(f"{exc.code or exc.status}: {exc.message}")) for c in by_csv
-        ]
+        return outcomes + [error_outcome(c, "failed", exc) for c in by_csv]
     return outcomes + outcomes_of_upload(by_csv, answer)
 
 

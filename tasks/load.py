@@ -27,7 +27,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from sakari_client import SakariClient
-from sakari_client.errors import ContactRejectedError, TransientError
+from sakari_client.errors import ContactRejectedError, SakariError, TransientError
 from sakari_client.models import Contact, ContactIn
 from sakari_client.redaction import redact
 from sakari_sync.config import MergeStrategy
@@ -128,10 +128,15 @@ async def send_change(client: SakariClient, change: Change, merge_strategy: Merg
     try:
         contact = await client.create_contact(body, merge_strategy=merge_strategy)
     except ContactRejectedError as exc:
-        return Outcome(change, "rejected", error=redact(f"{exc.code or exc.status}: {exc.message}"))
+        return error_outcome(change, "rejected", exc)
     except TransientError as exc:
-        return Outcome(change, "failed", error=redact(f"{exc.code or exc.status}: {exc.message}"))
+        return error_outcome(change, "failed", exc)
     return outcome_of(change, contact)
+
+
+def error_outcome(change: Change, status: str, exc: SakariError) -> Outcome:
+    """A contact Sakari refused (`rejected`) or could not be reached for (`failed`), with the code."""
+    return Outcome(change, status, error=redact(f"{exc.code or exc.status}: {exc.message}"))
 
 
 def outcome_of(change: Change, contact: Contact | None) -> Outcome:
