@@ -25,9 +25,9 @@ from bench.child import BLOCK, MARKER
 from bench.services import Emulator
 from sakari_sync.config import SyncParameters
 from sakari_sync.sample_data import create_sample_warehouse, mutate_sample_warehouse, sample_mapping
-from tasks.extract import iter_pages
-from tasks.schema import ledger
-from tasks.transform import dedupe_by_mobile, transform_chunk, transform_page
+from sakari_sync.stages.extract import iter_pages
+from sakari_sync.stages.transform import dedupe_by_mobile, transform_chunk, transform_page
+from sakari_sync.state.schema import ledger
 
 CONCURRENCY = 16  # the pipeline's default max_in_flight, and the bare client's workers
 NAIVE_LATENCY = 0.05  # seconds per answer in the naive comparison: a hosted API's round trip

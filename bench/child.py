@@ -23,8 +23,8 @@ BLOCK = "sakari-bench"
 
 def main(argv: list[str]) -> int:
     params_json, base_url = argv
+    from sakari_sync.app.runner import register_blocks, run_sync, save_sakari_block
     from sakari_sync.config import SyncParameters
-    from sakari_sync.runner import register_blocks, run_sync, save_sakari_block
 
     params = SyncParameters.model_validate_json(params_json)
     register_blocks()

@@ -90,7 +90,7 @@ def prefect_api() -> Iterator[str]:
 
     Never Prefect's ephemeral mode: it loses task history and adds seconds to every process.
     """
-    from sakari_sync.prefect_server import ensure_server
+    from sakari_sync.app.prefect_server import ensure_server
 
     with tempfile.TemporaryDirectory(prefix="sakari-bench-prefect-") as home:
         configured = os.environ.get("PREFECT_API_URL")

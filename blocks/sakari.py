@@ -20,7 +20,7 @@ class SakariCredentials(CredentialsBlock):
     _description = "Client id, client secret and account id for Sakari's API (api.sakari.io)."
     _documentation_url = "https://developer.sakari.io/"  # type: ignore[assignment]
     _code_example = """
-from blocks.sakari import SakariCredentials
+from sakari_sync.blocks.sakari import SakariCredentials
 
 creds = SakariCredentials.load("sakari-prod")
 async with creds.get_client() as client:

@@ -14,8 +14,8 @@ from typing import Any, cast
 from prefect import Flow
 from prefect.task_runners import TaskRunner
 
-from flows.sync import sync_contacts
-from tasks.report import SyncReport
+from sakari_sync.flows.sync import sync_contacts
+from sakari_sync.stages.report import SyncReport
 
 
 def sync_contacts_on_dask(address: str | None = None) -> Flow[..., Coroutine[Any, Any, SyncReport]]:

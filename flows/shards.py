@@ -2,8 +2,8 @@
 
 With `deployment` set (e.g. "sync-contacts/shard"), each shard is a run of that deployment, so the
 work pool's workers (on one machine or several) pick the shards up; without it, the shards run here
-as concurrent subflows. Either way each shard has its own lock, ledger and cursor (see tasks/shard.py)
-and the parent returns and publishes one combined report.
+as concurrent subflows. Either way each shard has its own lock, ledger and cursor
+(see sakari_sync/stages/shard.py) and the parent returns and publishes one combined report.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from prefect import flow
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.deployments import run_deployment
 
-from flows.sync import sync_contacts
 from sakari_sync.config import SyncParameters
-from tasks.report import SyncReport, publish_summary
-from tasks.shard import combine_reports, shard_parameters
+from sakari_sync.flows.sync import sync_contacts
+from sakari_sync.stages.report import SyncReport, publish_summary
+from sakari_sync.stages.shard import combine_reports, shard_parameters
 
 
 @flow(name="sync-contacts-sharded", flow_run_name="{params.name}-{shards}-shards", log_prints=False)

@@ -11,19 +11,19 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_UI_URL
 
-from blocks.sakari import SakariCredentials
 from sakari_client import SakariClient
 from sakari_client.shared_limit import SharedRateLimit
+from sakari_sync.blocks.sakari import SakariCredentials
 from sakari_sync.config import SyncParameters
-from tasks.events import emit_sync_finished
-from tasks.extract import extract_page
-from tasks.load import Breaker, load_batch, plan_load, stage_page
-from tasks.plan import build_plan
-from tasks.reconcile import reconcile_account
-from tasks.report import Progress, SyncReport, publish_plan, publish_summary
-from tasks.run import RunContext, check_mapping, close_run, note_cursor, open_run
-from tasks.shard import select_shard
-from tasks.transform import TransformResult, transform_page
+from sakari_sync.run import RunContext, check_mapping, close_run, note_cursor, open_run
+from sakari_sync.stages.extract import extract_page
+from sakari_sync.stages.load import Breaker, load_batch, plan_load, stage_page
+from sakari_sync.stages.plan import build_plan
+from sakari_sync.stages.reconcile import reconcile_account
+from sakari_sync.stages.report import Progress, SyncReport, publish_plan, publish_summary
+from sakari_sync.stages.shard import select_shard
+from sakari_sync.stages.transform import TransformResult, transform_page
+from sakari_sync.tasks.events import emit_sync_finished
 
 BATCHES_IN_FLIGHT = 2  # the next batch's requests start while the last one's stragglers finish
 PAGES_ON_DASK = 4  # pages transforming on the cluster at once: parallelism, with memory still bounded

@@ -15,7 +15,7 @@ from typing import Any
 from prefect.events import emit_event
 from prefect.runtime import flow_run
 
-from tasks.report import OUTCOMES, SyncReport
+from sakari_sync.stages.report import OUTCOMES, SyncReport
 
 FINISHED = "sakari.sync.finished"
 REJECTS_HIGH = "sakari.sync.rejects-high"

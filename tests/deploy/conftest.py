@@ -51,7 +51,7 @@ def blocks(stack: Stack, warehouse: str, emulator_server: EmulatorServer) -> Non
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
     from prefect_sqlalchemy import SqlAlchemyConnector
 
-    from blocks.sakari import SakariCredentials
+    from sakari_sync.blocks.sakari import SakariCredentials
 
     with temporary_settings({PREFECT_API_URL: stack.api_url, PREFECT_API_AUTH_STRING: AUTH_STRING}):
         SqlAlchemyConnector(connection_info=warehouse).save("warehouse", overwrite=True)
@@ -111,7 +111,7 @@ def alerts(stack: Stack, deployed: Path, inbox: tuple[str, list[dict[str, Any]]]
             name="test-inbox", url=url, json_data={"subject": "{{subject}}", "body": "{{body}}"}
         ).save("alerts", overwrite=True)
     done = subprocess.run(  # the documented command, run as a user would
-        [sys.executable, "-m", "sakari_sync.alerts", "--notify-block", "custom-webhook/alerts"],
+        [sys.executable, "-m", "sakari_sync.app.alerts", "--notify-block", "custom-webhook/alerts"],
         env=stack.env,
         capture_output=True,
         text=True,

@@ -10,12 +10,12 @@ import pytest
 
 from sakari_sync.config import SourceConfig
 from sakari_sync.sample_data import create_sample_warehouse
-from tasks.extract import SourceError, connect_source, iter_pages
+from sakari_sync.stages.extract import SourceError, connect_source, iter_pages
 
 
 def test_importing_extract_does_not_import_prefect_sqlalchemy() -> None:
     """prefect_sqlalchemy costs ~2 s to import, so only runs that name a block load it."""
-    code = "import sys, tasks.extract; print('prefect_sqlalchemy' in sys.modules)"
+    code = "import sys, sakari_sync.stages.extract; print('prefect_sqlalchemy' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path.cwd()
     )

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from sakari_sync.config import SourceConfig
-from tasks.extract import SourceError, connect_source, iter_pages
+from sakari_sync.stages.extract import SourceError, connect_source, iter_pages
 from tests.extract.conftest import MakeTable
 
 ROWS = [{"id": i, "name": f"n{i}", "updated_at": "2024-01-01 00:00:00"} for i in (1, 2, 3)]

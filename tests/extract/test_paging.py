@@ -9,7 +9,7 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError
 
 from sakari_sync.config import SourceConfig
-from tasks.extract import iter_pages, read_only, read_page
+from sakari_sync.stages.extract import iter_pages, read_only, read_page
 from tests.extract.conftest import MakeTable
 
 CHUNK = 4

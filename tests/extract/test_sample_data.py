@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 from sakari_sync.config import SourceConfig
 from sakari_sync.sample_data import create_sample_warehouse, mutate_sample_warehouse, sample_url
-from tasks.extract import iter_pages
+from sakari_sync.stages.extract import iter_pages
 
 MOBILE = {Kind.MOBILE, Kind.FIXED_LINE_OR_MOBILE}
 

@@ -131,7 +131,7 @@ def list_ids(emulator: EmulatorServer) -> dict[str, str]:
 
 @pytest.fixture
 def sakari_block(prefect_server: None, emulator: EmulatorServer) -> str:
-    from sakari_sync.runner import save_sakari_block
+    from sakari_sync.app.runner import save_sakari_block
 
     save_sakari_block(
         "sakari-test",

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from blocks.sakari import SakariCredentials
+from sakari_sync.app.runner import register_blocks, save_sakari_block
+from sakari_sync.blocks.sakari import SakariCredentials
 from sakari_sync.config import ConfigError
-from sakari_sync.runner import register_blocks, save_sakari_block
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from flows.sync import sync_contacts
 from sakari_sync.config import SyncParameters
-from tasks.report import SyncReport
+from sakari_sync.flows.sync import sync_contacts
+from sakari_sync.stages.report import SyncReport
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
 
-from flows.dask import sync_contacts_on_dask
 from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
-from tasks.report import SyncReport
+from sakari_sync.flows.dask import sync_contacts_on_dask
+from sakari_sync.stages.report import SyncReport
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

@@ -10,12 +10,12 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from flows.sync import reconcile_contacts, sync_contacts
 from sakari_client import SakariClient
 from sakari_client.models import ContactIn, MobileIn
 from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
-from tasks.report import SyncReport
+from sakari_sync.flows.sync import reconcile_contacts, sync_contacts
+from sakari_sync.stages.report import SyncReport
 from tests.pipeline.conftest import BASE, ROWS, write_rows
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

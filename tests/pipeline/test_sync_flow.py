@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from flows.sync import sync_contacts
 from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
-from tasks.report import SyncReport
+from sakari_sync.flows.sync import sync_contacts
+from sakari_sync.stages.report import SyncReport
 from tests.pipeline.conftest import BASE, ROWS, write_rows
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

@@ -16,7 +16,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from sakari_sync.cli import main
+from sakari_sync.app.cli import main
 
 
 def run_case(folder: Path) -> dict[str, object]:

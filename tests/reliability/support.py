@@ -20,9 +20,9 @@ import yaml
 from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.sample_data import SEGMENTS, create_sample_warehouse, sample_mapping
-from tasks.extract import iter_pages
-from tasks.report import SyncReport
-from tasks.transform import dedupe_by_mobile, transform_chunk
+from sakari_sync.stages.extract import iter_pages
+from sakari_sync.stages.report import SyncReport
+from sakari_sync.stages.transform import dedupe_by_mobile, transform_chunk
 
 LISTS = list(SEGMENTS)  # includes the pipeline fixtures' "newsletter" and "vip"
 CLI = str(Path(sys.executable).with_name("sakari-sync"))
@@ -59,7 +59,7 @@ def sample_params(
 
 def run_sync(params: SyncParameters, **kwargs: Any) -> SyncReport:
     """One run of the flow in this process."""
-    from flows.sync import sync_contacts
+    from sakari_sync.flows.sync import sync_contacts
 
     report: SyncReport = asyncio.run(sync_contacts(params=params, **kwargs))
     return report

@@ -25,7 +25,7 @@ import pytest
 
 from sakari_emulator.config import EmulatorConfig
 from sakari_emulator.server import EmulatorServer
-from sakari_sync.cli import main
+from sakari_sync.app.cli import main
 from sakari_sync.config import SyncParameters
 from tests.pipeline.conftest import ROWS, write_rows
 from tests.reliability.support import creates, write_config
@@ -95,7 +95,7 @@ def merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_block(name: str, url: str, **changes: str) -> None:
-    from sakari_sync.runner import save_sakari_block
+    from sakari_sync.app.runner import save_sakari_block
 
     creds = {"account_id": "demo-account", "client_id": "demo-client", "client_secret": "demo-secret"}
     save_sakari_block(name, base_url=url, **(creds | changes))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tasks.load import Breaker, ConfigurationRefusedError, SakariUnavailableError
-from tasks.state import Change, Outcome
+from sakari_sync.stages.load import Breaker, ConfigurationRefusedError, SakariUnavailableError
+from sakari_sync.state.store import Change, Outcome
 
 CHANGE = Change("+14155550100", "1", "{}", "h", None, None, False)
 

@@ -28,8 +28,8 @@ import pytest
 from sakari_emulator.config import EmulatorConfig
 from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
-from tasks.extract import SourceError
-from tasks.report import SyncReport
+from sakari_sync.stages.extract import SourceError
+from sakari_sync.stages.report import SyncReport
 from tests.reliability.support import creates, project, run_sync, sakari_contacts, state_rows
 from tests.transform.nasty_rows import COLUMNS, MAPPING, PHONE, ROWS, cells_of
 
@@ -102,7 +102,7 @@ class NastyRun:
 @pytest.fixture(scope="module")
 def nasty_run(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NastyRun]:
     """One sync of the whole corpus (plus a SQL-looking name) into its own emulator."""
-    from sakari_sync.runner import save_sakari_block
+    from sakari_sync.app.runner import save_sakari_block
 
     tmp = tmp_path_factory.mktemp("nasty")
     with EmulatorServer(EmulatorConfig(port=0, lists=sorted(CORPUS_LISTS.values()), seed=6)) as emulator:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sakari_emulator.server import EmulatorServer
-from tasks.load import FAILURES_TO_TRIP, SakariUnavailableError
+from sakari_sync.stages.load import FAILURES_TO_TRIP, SakariUnavailableError
 from tests.reliability.support import (
     count_requests,
     creates,

@@ -27,13 +27,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from blocks.sakari import SakariCredentials
 from sakari_client import SakariClient
 from sakari_client.errors import AuthenticationError, TransientError
 from sakari_client.models import ContactIn, MobileIn
 from sakari_emulator.server import EmulatorServer
+from sakari_sync.app.explain import explain, log_debug_trace
+from sakari_sync.blocks.sakari import SakariCredentials
 from sakari_sync.config import SyncParameters
-from sakari_sync.errors import explain, log_debug_trace
 from tests.pipeline.conftest import ROWS
 from tests.reliability.support import run_sync
 
@@ -120,7 +120,7 @@ def test_a_sync_logged_at_debug_shows_no_secret_no_token_and_no_full_phone(
 ) -> None:
     from prefect.logging.handlers import APILogWorker
 
-    from sakari_sync.runner import save_sakari_block
+    from sakari_sync.app.runner import save_sakari_block
 
     tokens: list[str] = []
     issue = emulator.backend.tokens.issue

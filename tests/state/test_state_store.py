@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tasks.lock import SyncLockedError, acquire_lock, locks, release_lock
-from tasks.schema import connect_state, decode_cursor, encode_cursor, ledger, optouts
-from tasks.state import Outcome, StateStore
+from sakari_sync.state.lock import SyncLockedError, acquire_lock, locks, release_lock
+from sakari_sync.state.schema import connect_state, decode_cursor, encode_cursor, ledger, optouts
+from sakari_sync.state.store import Outcome, StateStore
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

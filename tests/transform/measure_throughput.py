@@ -6,7 +6,7 @@ Not a test and not a timed assertion: run it on a quiet machine and read the rat
 
 The goal is transform rows/s >= 0.8 x bare-loop rows/s. Both sides read the same distinct values
 (no cache helps either side) in the same process, so both use the pattern cache that importing
-tasks.phones switches on. Runs are interleaved and the best CPU time (time.process_time) of each
+sakari_sync.stages.phones switches on. Runs are interleaved and the best CPU time (time.process_time) of each
 counts, which keeps other processes on a shared machine out of the figures.
 """
 
@@ -22,7 +22,7 @@ import pandas as pd
 import phonenumbers
 
 from sakari_sync.config import MappingConfig, PhoneConfig
-from tasks.transform import transform_chunk
+from sakari_sync.stages.transform import transform_chunk
 
 Maker = Callable[[random.Random], str]
 
@@ -36,7 +36,7 @@ _MIXED: list[Maker] = [
     lambda r: f"+91 9{r.randint(1000, 9999)} {r.randint(10000, 99999)}",
     lambda r: f"+61 4{r.randint(10, 99)} {r.randint(100, 999)} {r.randint(100, 999)}",
 ]
-# The slow shape for the shortcut in tasks.phones: national numbers with a trunk prefix.
+# The slow shape for the shortcut in sakari_sync.stages.phones: national numbers with a trunk prefix.
 _GB_NATIONAL: list[Maker] = [lambda r: f"07{r.randint(400, 999)} {r.randint(100000, 999999)}"]
 
 DATASETS: dict[str, tuple[list[Maker], str]] = {

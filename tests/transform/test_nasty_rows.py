@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tasks.transform import REJECT_REASONS, dedupe_by_mobile, transform_chunk
+from sakari_sync.stages.transform import REJECT_REASONS, dedupe_by_mobile, transform_chunk
 from tests.transform.nasty_rows import COLUMNS, MAPPING, PHONE, ROWS, Nasty, cells_of
 
 Outcome = tuple[str, Any]  # ("sent", payload dict) or ("rejected", reason)

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sakari_sync.config import ListMapping, MappingConfig
-from tasks.payload import PayloadWriter, canonical_json, is_email
-from tasks.values import RowRejectedError
+from sakari_sync.stages.payload import PayloadWriter, canonical_json, is_email
+from sakari_sync.stages.values import RowRejectedError
 
 _MAPPING = MappingConfig(
     first_name="first",

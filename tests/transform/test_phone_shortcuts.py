@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from tasks.phone_shortcuts import classify, parse_digits
+from sakari_sync.stages.phone_shortcuts import classify, parse_digits
 from tests.transform.strategies import EXAMPLE_NUMBERS, digit_strings, regions
 
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from tasks.phones import SMS_CAPABLE_TYPES, normalize_phone, resolve_region
-from tasks.transform import REJECT_REASONS
+from sakari_sync.stages.phones import SMS_CAPABLE_TYPES, normalize_phone, resolve_region
+from sakari_sync.stages.transform import REJECT_REASONS
 from tests.transform.strategies import any_cell, formatted_numbers, phone_like_text, regions
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")

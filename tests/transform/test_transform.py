@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sakari_sync.config import ListMapping, MappingConfig, PhoneConfig
-from tasks.payload import canonical_json
-from tasks.transform import (
+from sakari_sync.stages.payload import canonical_json
+from sakari_sync.stages.transform import (
     REJECT_COLUMNS,
     REJECT_REASONS,
     REPORT_COLUMNS,

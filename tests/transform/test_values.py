@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tasks.values import (
+from sakari_sync.stages.values import (
     RowRejectedError,
     attribute_value,
     clean_text,

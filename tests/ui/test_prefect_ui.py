@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from sakari_sync.prefect_server import PrefectServer, ensure_server
+from sakari_sync.app.prefect_server import PrefectServer, ensure_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Reads and writes of the state database for one named sync (tables in `tasks.schema`)."""
+"""Reads and writes of the state database for one named sync (tables in `sakari_sync.state.schema`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sakari_client.redaction import mask_phone
-from tasks.schema import (
+from sakari_sync.state.schema import (
     SENT_OK,
     decode_cursor,
     encode_cursor,

@@ -4,7 +4,8 @@ Every message names the part of the config to change (source.url, source.table, 
 source.params, the key or cursor column) and never carries a password or a row value: URLs are
 rendered with the password hidden, a driver's message is cut to its first line (SQLAlchemy's own
 rendering appends the SQL and its parameters), a data error's quoted value is dropped, and what is
-left goes through `redact`. `tasks.extract` raises these; callers import `SourceError` from there.
+left goes through `redact`. `sakari_sync.stages.extract` raises these; callers import `SourceError`
+from there.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ __all__ = [
     "unreachable_error",
 ]
 
-ReadOnly = Callable[[Engine], AbstractContextManager[Connection]]  # `tasks.extract.read_only`
+ReadOnly = Callable[[Engine], AbstractContextManager[Connection]]  # `sakari_sync.stages.extract.read_only`
 
 
 class SourceError(Exception):

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sakari_sync.errors import explain, log_debug_trace
+from sakari_sync.app.explain import explain, log_debug_trace
 
 log = logging.getLogger("sakari_sync")
 
@@ -21,14 +21,14 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from sakari_sync.demo import run_demo
+    from sakari_sync.app.demo import run_demo
 
     return run_demo(args)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sakari_sync.app.runner import print_report, run_sync
     from sakari_sync.config import load_config
-    from sakari_sync.runner import print_report, run_sync
 
     params = load_config(args.config)
     # The command speaks for itself: the report, or one line for an error it can explain. Prefect's
@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _blocks(args: argparse.Namespace) -> int:
-    from sakari_sync.runner import register_blocks, save_sakari_block
+    from sakari_sync.app.runner import register_blocks, save_sakari_block
 
     register_blocks()
     if args.action == "save":

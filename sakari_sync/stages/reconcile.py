@@ -27,8 +27,8 @@ from sakari_client.errors import NotFoundError
 from sakari_client.models import Contact
 from sakari_client.redaction import mask_phone
 from sakari_sync.config import MergeStrategy
-from tasks.load import send_batch
-from tasks.state import Change, Outcome, StateStore
+from sakari_sync.stages.load import send_batch
+from sakari_sync.state.store import Change, Outcome, StateStore
 
 FINDINGS = ("missing", "drifted", "blocked", "extra")
 SAMPLE = 10

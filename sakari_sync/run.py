@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from sakari_sync.config import SyncParameters
-from tasks.extract import SourceError, connect_source
-from tasks.lock import acquire_lock, release_lock, renew_lock
-from tasks.report import SyncReport
-from tasks.schema import connect_state
-from tasks.source_errors import describe_source
-from tasks.state import StateStore
+from sakari_sync.stages.extract import SourceError, connect_source
+from sakari_sync.stages.report import SyncReport
+from sakari_sync.stages.source_errors import describe_source
+from sakari_sync.state.lock import acquire_lock, release_lock, renew_lock
+from sakari_sync.state.schema import connect_state
+from sakari_sync.state.store import StateStore
 
 
 @dataclass

@@ -15,8 +15,8 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from sakari_client.redaction import mask_phone
-from tasks.run import RunContext
-from tasks.state import Change
+from sakari_sync.run import RunContext
+from sakari_sync.state.store import Change
 
 ACTION_TO_OUTCOME = {"create": "created", "update": "updated", "suppress": "suppressed"}
 

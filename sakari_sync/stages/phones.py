@@ -37,8 +37,8 @@ import numpy as np
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from tasks.phone_shortcuts import classify, parse_digits
-from tasks.values import is_missing
+from sakari_sync.stages.phone_shortcuts import classify, parse_digits
+from sakari_sync.stages.values import is_missing
 
 MISSING_PHONE = "missing_phone"
 UNPARSEABLE_PHONE = "unparseable_phone"

@@ -17,8 +17,8 @@ from sakari_client.errors import ContactRejectedError, TransientError
 from sakari_client.models import BulkUploadResult, ContactIn
 from sakari_client.redaction import redact
 from sakari_sync.config import MergeStrategy
-from tasks.load import error_outcome, outcome_of, send_batch
-from tasks.state import Change, Outcome
+from sakari_sync.stages.load import error_outcome, outcome_of, send_batch
+from sakari_sync.state.store import Change, Outcome
 
 
 async def send_bulk(

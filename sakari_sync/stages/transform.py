@@ -8,8 +8,8 @@
 Every column holds Python objects (`None`, never NaN, for a missing cursor).
 `dedupe_by_mobile(valid)` then keeps one row per mobile, by DEDUPE_RULE.
 
-A row gets one reason, the first that applies: missing_key; then the phone (tasks/phones.py); then
-firstName, lastName, email, attributes and lists (tasks/payload.py, tasks/values.py).
+A row gets one reason, the first that applies: missing_key; then the phone (stages/phones.py); then
+firstName, lastName, email, attributes and lists (stages/payload.py, stages/values.py).
 
 **Country**: the row's country column (ISO 3166 alpha-2, any case, 'UK' = GB) when set, else the
 default region. It only tells the parser how to read a national number: a number written with a
@@ -29,10 +29,17 @@ from prefect.cache_policies import NO_CACHE
 
 from sakari_client.redaction import mask_phone
 from sakari_sync.config import MappingConfig, PhoneConfig, SyncParameters
-from tasks import phones
-from tasks.payload import BAD_EMAIL, PayloadWriter
-from tasks.phones import PhoneResult, normalize_phone, phone_text, resolve_region
-from tasks.values import BAD_TEXT, FIELD_TOO_LONG, RowRejectedError, cursor_columns, is_missing, key_text
+from sakari_sync.stages import phones
+from sakari_sync.stages.payload import BAD_EMAIL, PayloadWriter
+from sakari_sync.stages.phones import PhoneResult, normalize_phone, phone_text, resolve_region
+from sakari_sync.stages.values import (
+    BAD_TEXT,
+    FIELD_TOO_LONG,
+    RowRejectedError,
+    cursor_columns,
+    is_missing,
+    key_text,
+)
 
 MISSING_KEY = "missing_key"
 DUPLICATE_MOBILE = "duplicate_mobile"

@@ -10,7 +10,7 @@ One SQLAlchemy schema serves SQLite (the default, a file beside the project) and
 - `sakari_outcomes`: what each run did to each contact it sent (the row log a warehouse can join).
 - `sakari_rejects`: the latest run's rejected rows with their reason codes (masked, never a full phone).
 - `sakari_watermarks`, `sakari_optouts`, `sakari_rates`: the incremental cursor, the opt-outs for the
-  warehouse to honour, and the learned request rate. (`sakari_locks` lives in `tasks.lock`.)
+  warehouse to honour, and the learned request rate. (`sakari_locks` lives in `sakari_sync.state.lock`.)
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 
 metadata = sa.MetaData()
 
-# De-duplication compares cursor_sort and source_key code point by code point (tasks.transform's rule):
+# De-duplication compares cursor_sort and source_key code point by code point (the transform's rule):
 # PostgreSQL's default collation would not, so those columns use "C" there (SQLite compares binary).
 _BINARY_TEXT = sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql")
 

@@ -13,8 +13,8 @@ import hashlib
 import pandas as pd
 
 from sakari_sync.config import SyncParameters
-from tasks.report import OUTCOMES, SyncReport
-from tasks.transform import TransformResult
+from sakari_sync.stages.report import OUTCOMES, SyncReport
+from sakari_sync.stages.transform import TransformResult
 
 
 def shard_of(value: str, shards: int) -> int:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sakari_sync.config import ConfigError, SyncParameters
 
 if TYPE_CHECKING:
-    from tasks.report import SyncReport
+    from sakari_sync.stages.report import SyncReport
 
 
 class _NoTraceFormatter(logging.Formatter):
@@ -43,11 +43,11 @@ def quiet_console() -> None:
 def run_sync(params: SyncParameters, *, dry_run: bool = False) -> SyncReport:
     """Run `sync-contacts` once in this process and return its report."""
     quiet_console()
-    from flows.sync import sync_contacts
+    from sakari_sync.flows.sync import sync_contacts
 
     flow = sync_contacts
     if params.task_runner == "dask":
-        from flows.dask import sync_contacts_on_dask
+        from sakari_sync.flows.dask import sync_contacts_on_dask
 
         flow = sync_contacts_on_dask(params.dask_address)
     try:
@@ -86,7 +86,7 @@ def print_report(report: SyncReport, *, as_json: bool) -> None:
 
 
 def register_blocks() -> None:
-    from blocks.sakari import SakariCredentials
+    from sakari_sync.blocks.sakari import SakariCredentials
 
     SakariCredentials.register_type_and_schema()  # sync-compatible: runs here, outside an event loop
 
@@ -95,7 +95,7 @@ def save_sakari_block(
     name: str, *, base_url: str, account_id: str | None, client_id: str | None, client_secret: str | None
 ) -> None:
     """Save a Sakari Credentials block; the secret may come from SAKARI_CLIENT_SECRET instead of argv."""
-    from blocks.sakari import SakariCredentials
+    from sakari_sync.blocks.sakari import SakariCredentials
 
     secret = client_secret or os.environ.get("SAKARI_CLIENT_SECRET")
     missing = [n for n, v in (("--account-id", account_id), ("--client-id", client_id)) if not v]

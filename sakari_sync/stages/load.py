@@ -31,8 +31,8 @@ from sakari_client.errors import ContactRejectedError, SakariError, TransientErr
 from sakari_client.models import Contact, ContactIn
 from sakari_client.redaction import redact
 from sakari_sync.config import MergeStrategy
-from tasks.run import RunContext
-from tasks.state import Change, Outcome, StateStore
+from sakari_sync.run import RunContext
+from sakari_sync.state.store import Change, Outcome, StateStore
 
 BLOCKED_CODE = "CONT-010"
 PER_CONTACT_CODES = frozenset({"CONT-001"})  # Sakari's verdict on one number, never on the setup
@@ -208,7 +208,7 @@ async def load_batch(
     """
     breaker = breaker or Breaker.for_load(len(changes))
     if bulk:
-        from tasks.bulk import send_bulk
+        from sakari_sync.stages.bulk import send_bulk
 
         outcomes = await send_bulk(client, changes, merge_strategy)
         for outcome in outcomes:

@@ -15,9 +15,9 @@ def explain(exc: BaseException) -> str | None:
     """One line for an error the user can act on, or None for a bug (which keeps its traceback)."""
     from sakari_client.errors import AccountError, AuthenticationError, SakariError
     from sakari_sync.config import ConfigError
-    from tasks.extract import SourceError
-    from tasks.load import LoadStoppedError
-    from tasks.lock import SyncLockedError
+    from sakari_sync.stages.extract import SourceError
+    from sakari_sync.stages.load import LoadStoppedError
+    from sakari_sync.state.lock import SyncLockedError
 
     if isinstance(exc, SyncLockedError):
         return str(exc)  # names a run, a time and a host:pid, never a contact (redact would mask the time)

@@ -24,7 +24,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from sakari_sync.config import MappingConfig
-from tasks.values import (
+from sakari_sync.stages.values import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
     MAX_VALUE_LENGTH,

@@ -23,7 +23,7 @@ from sakari_sync.config import MappingConfig, SakariConfig, SourceConfig, SyncPa
 from sakari_sync.sample_data import SEGMENTS, sample_mapping
 
 if TYPE_CHECKING:
-    from tasks.report import SyncReport
+    from sakari_sync.stages.report import SyncReport
 
 Say = Callable[[str], None]
 
@@ -58,7 +58,7 @@ def _emulator_lists(url: str) -> dict[str, str]:
 def run_demo(args: argparse.Namespace) -> int:
     from sakari_emulator.config import EmulatorConfig
     from sakari_emulator.server import EmulatorServer
-    from sakari_sync.prefect_server import ensure_server
+    from sakari_sync.app.prefect_server import ensure_server
     from sakari_sync.sample_data import create_sample_warehouse
 
     folder: Path = args.dir.resolve()
@@ -95,7 +95,7 @@ def _print(message: str) -> None:
 
 
 def _sync(folder: Path, emulator_url: str, say: Say) -> SyncReport:
-    from sakari_sync.runner import register_blocks, run_sync, save_sakari_block
+    from sakari_sync.app.runner import register_blocks, run_sync, save_sakari_block
 
     register_blocks()
     save_sakari_block(
@@ -110,7 +110,7 @@ def _sync(folder: Path, emulator_url: str, say: Say) -> SyncReport:
 
 
 def _show(report: SyncReport, as_json: bool) -> None:
-    from sakari_sync.runner import print_report
+    from sakari_sync.app.runner import print_report
 
     if as_json:
         print(json.dumps(report.model_dump(mode="json"), sort_keys=True))

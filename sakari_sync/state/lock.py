@@ -14,7 +14,7 @@ import socket
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tasks.schema import metadata
+from sakari_sync.state.schema import metadata
 
 LEASE = dt.timedelta(minutes=10)
 

@@ -22,7 +22,7 @@ SQLite file is an error instead of being created empty. Other dialects rely on t
 grants (which should be read-only anyway). Values are always bound parameters, never formatted into
 SQL; identifiers are quoted by the dialect's compiler (`schema.table` names another schema).
 Every ordinary mistake raises `SourceError`: one line naming the problem and the fix, with no
-password and no row values (`tasks.source_errors` builds them from what the database says).
+password and no row values (`sakari_sync.stages.source_errors` builds them from what the database says).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from sqlalchemy.sql.expression import ColumnClause, ColumnElement, FromClause
 from sqlalchemy.types import NullType
 
 from sakari_sync.config import SourceConfig
-from tasks.source_errors import (
+from sakari_sync.stages.source_errors import (
     SourceError,
     check_columns,
     describe_source,

@@ -1,10 +1,10 @@
 """Create the two alert automations on the Prefect server the environment names.
 
-    python -m sakari_sync.alerts --notify-block slack-data-alerts
+    python -m sakari_sync.app.alerts --notify-block slack-data-alerts
 
 - `sakari-sync failed`: a run of sync-contacts (or the sharded flow) ends Failed or Crashed.
 - `sakari-sync rejects high`: a run emitted `sakari.sync.rejects-high` (its rejected share exceeded the
-  sync's `rejected_share_alert`; see tasks/events.py).
+  sync's `rejected_share_alert`; see sakari_sync/tasks/events.py).
 
 Both send through a saved notification block (Slack, Teams, email, a custom webhook...), named by
 `--notify-block` as `<block-type-slug>/<name>` (e.g. `slack-webhook/data-alerts`). Running it again
@@ -21,7 +21,7 @@ from prefect.automations import Automation, EventTrigger, SendNotification
 from prefect.blocks.core import Block
 from prefect.client.orchestration import get_client
 
-from tasks.events import REJECTS_HIGH
+from sakari_sync.tasks.events import REJECTS_HIGH
 
 FLOWS = ["sync-contacts", "sync-contacts-sharded"]
 FAILED = "sakari-sync failed"
@@ -92,7 +92,9 @@ async def _block_id(notify_block: str) -> UUID:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sakari_sync.alerts", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m sakari_sync.app.alerts", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--notify-block", required=True, help="notification block, as <type-slug>/<name>")
     args = parser.parse_args(argv)
     ids = asyncio.run(create_alerts(args.notify_block))
