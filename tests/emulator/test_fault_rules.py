@@ -182,7 +182,7 @@ async def test_rules_are_cleared_one_by_one_all_at_once_and_by_reset(emu: Emulat
         {"drop": True, "status": 500},
         {"drop": True, "code": "X"},
         {"drop": "yes"},
-        {"status": 500, "route": "/v1/accounts/demo-account/contacts"},
+        {"status": 500, "route": CONTACTS_PATH},  # a path, not a route template
         {"status": 500, "method": "PATCH"},
         {"status": 500, "mobile": "12"},
         {"status": 500, "times": 0},
