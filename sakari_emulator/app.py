@@ -6,9 +6,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from . import inspection, responses
+from . import inspection, routes
 from .config import EmulatorConfig
-from .exceptions import SakariError, handle_http_exception, handle_sakari_error
+from .exceptions import ApiError, handle_api_error, handle_http_exception
 from .faults import install_log_filter
 from .middleware import EmulatorMiddleware
 from .models import EmulatorBackend
@@ -19,9 +19,9 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     backend = EmulatorBackend(config or EmulatorConfig())
     install_log_filter()
     app = Starlette(
-        routes=[*responses.ROUTES, *inspection.ROUTES],
+        routes=[*routes.ROUTES, *inspection.ROUTES],
         middleware=[Middleware(EmulatorMiddleware, backend=backend)],
-        exception_handlers={SakariError: handle_sakari_error, HTTPException: handle_http_exception},
+        exception_handlers={ApiError: handle_api_error, HTTPException: handle_http_exception},
     )
     app.state.emulator = backend
     return app

@@ -9,7 +9,7 @@ import time
 
 import jwt
 
-from .exceptions import AccountError, InvalidCredentialsError, InvalidTokenError
+from .exceptions import InvalidCredentialsError, InvalidTokenError, WrongAccountError
 
 _ISSUER = "sakari-emulator"
 _CACHE_LIMIT = 10_000
@@ -54,7 +54,7 @@ class TokenAuthority:
         if expires <= time.time():
             raise InvalidTokenError("Access token expired")
         if account != account_id:
-            raise AccountError()
+            raise WrongAccountError()
 
     def _decode(self, token: str) -> tuple[str, float]:
         known = self._checked.get(token)

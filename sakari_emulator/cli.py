@@ -10,7 +10,7 @@ import contextlib
 import sqlite3
 import sys
 
-from .config import EmulatorConfig, is_loopback_host
+from .config import DEMO_CLIENT_SECRET, STYLE_FIELDS, EmulatorConfig, is_loopback_host
 from .server import EmulatorServer
 
 _DEFAULTS = EmulatorConfig()
@@ -54,6 +54,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for flag, kind, metavar, text in _FAULT_OPTIONS:
         default = getattr(d, flag.removeprefix("--").replace("-", "_"))
         faults.add_argument(flag, type=kind, default=default, metavar=metavar, help=text)
+    shapes = parser.add_argument_group("answer styles (the older shapes Sakari's OpenAPI file declares)")
+    shapes.add_argument(
+        "--pagination-style", choices=STYLE_FIELDS["pagination_style"], default=d.pagination_style,
+        help="full: pagination has hasNext (default); openapi: only totalCount, limit, offset",
+    )  # fmt: skip
+    shapes.add_argument(
+        "--bulk-answer-style", choices=STYLE_FIELDS["bulk_answer_style"], default=d.bulk_answer_style,
+        help="rows: CSV row errors are {row, code, description} (default); openapi: Contact-shaped",
+    )  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
@@ -76,6 +85,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         drop_rate=args.drop_rate,
         throttle_burst_every=args.throttle_burst_every,
         throttle_burst_length=args.throttle_burst_length,
+        pagination_style=args.pagination_style,
+        bulk_answer_style=args.bulk_answer_style,
         seed=args.seed,
         allow_remote=args.allow_remote,
     )
@@ -114,7 +125,7 @@ def _fail(message: str) -> int:
 
 def _print_banner(server: EmulatorServer) -> None:
     config = server.config
-    secret = "demo-secret" if config.client_secret == _DEFAULTS.client_secret else "(as given)"
+    secret = DEMO_CLIENT_SECRET if config.client_secret == DEMO_CLIENT_SECRET else "(as given)"
     lines = [
         f"Sakari emulator listening on {server.url}",
         f"  client id {config.client_id}, client secret {secret}, account id {config.account_id}",
@@ -124,5 +135,8 @@ def _print_banner(server: EmulatorServer) -> None:
     active = {k: v for k, v in config.faults().items() if v != getattr(_DEFAULTS, k)}
     if active:
         lines.append("  faults: " + ", ".join(f"{k}={v}" for k, v in active.items()))
+    styles = {k: v for k, v in config.styles().items() if v != getattr(_DEFAULTS, k)}
+    if styles:
+        lines.append("  answer styles: " + ", ".join(f"{k}={v}" for k, v in styles.items()))
     lines.append("  inspection: GET /_emulator/stats, /_emulator/contacts, /_emulator/lists. Ctrl-C stops.")
     print("\n".join(lines), flush=True)

@@ -1,7 +1,8 @@
 """The emulator's settings: one dataclass shared by the CLI, the server and the tests.
 
 The fault fields (`FAULT_FIELDS`) can also be changed while the emulator runs, through
-`PATCH /_emulator/faults`; `check_faults` is the one validation both paths use.
+`PATCH /_emulator/faults`; `check_faults` is the one validation both paths use. The answer-style
+fields (`STYLE_FIELDS`) likewise, through `PATCH /_emulator/styles` and `check_styles`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,23 @@ import math
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
+
+# The one account and OAuth client an emulator serves unless told otherwise (documented, not secret).
+DEMO_CLIENT_ID = "demo-client"
+DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - the documented demo credential, not a secret
+DEMO_ACCOUNT_ID = "demo-account"
+
+# "full": `pagination` has `hasNext`, as on Sakari's create-contact page; "openapi": only
+# `totalCount`, `limit` and `offset`, as the older OpenAPI file's `PaginatedResponse` declares.
+PaginationStyle = Literal["full", "openapi"]
+# "rows": CSV row errors are `{row, code, description}`; "openapi": each is shaped like a Contact
+# (the row's fields as sent, `valid: false`, `error: {code, description}`), with no row number.
+BulkAnswerStyle = Literal["rows", "openapi"]
+STYLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "pagination_style": get_args(PaginationStyle),
+    "bulk_answer_style": get_args(BulkAnswerStyle),
+}
 
 FAULT_FIELDS: tuple[str, ...] = (
     "rate_limit",
@@ -36,9 +53,9 @@ class EmulatorConfig:
     host: str = "127.0.0.1"
     port: int = 8765
     database: str = ":memory:"
-    client_id: str = "demo-client"
-    client_secret: str = "demo-secret"  # noqa: S105 - the documented demo credential, not a secret
-    account_id: str = "demo-account"
+    client_id: str = DEMO_CLIENT_ID
+    client_secret: str = DEMO_CLIENT_SECRET
+    account_id: str = DEMO_ACCOUNT_ID
     lists: list[str] = field(default_factory=list)
     rate_limit: float | None = None
     burst: int = 10
@@ -50,11 +67,14 @@ class EmulatorConfig:
     drop_rate: float = 0.0
     throttle_burst_every: float = 0.0
     throttle_burst_length: float = 0.0
+    pagination_style: PaginationStyle = "full"
+    bulk_answer_style: BulkAnswerStyle = "rows"
     seed: int | None = None
     allow_remote: bool = False
 
     def __post_init__(self) -> None:
-        check_faults({name: getattr(self, name) for name in FAULT_FIELDS})
+        check_faults(self.faults())
+        check_styles(self.styles())
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be between 0 and 65535")
         if not self.client_id or not self.client_secret or not self.account_id:
@@ -65,6 +85,21 @@ class EmulatorConfig:
     def faults(self) -> dict[str, Any]:
         """The fault fields and their current values."""
         return {name: getattr(self, name) for name in FAULT_FIELDS}
+
+    def styles(self) -> dict[str, Any]:
+        """The answer-style fields and their current values."""
+        return {name: getattr(self, name) for name in STYLE_FIELDS}
+
+
+def check_styles(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate answer-style settings (a full or partial set); return them, or raise ValueError."""
+    for name, value in values.items():
+        allowed = STYLE_FIELDS.get(name)
+        if allowed is None:
+            raise ValueError(f"unknown style field: {name}; known: {', '.join(STYLE_FIELDS)}")
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of: {', '.join(allowed)}")
+    return dict(values)
 
 
 def check_faults(values: Mapping[str, Any]) -> dict[str, Any]:

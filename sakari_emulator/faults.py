@@ -11,13 +11,14 @@ import math
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
 
 from .config import EmulatorConfig, check_faults
-from .exceptions import InjectedFaultError, RateLimitedError
+from .exceptions import InjectedFaultError, RateLimitExceededError
 
 
 class ConnectionDroppedError(httpx.RemoteProtocolError):
@@ -73,20 +74,21 @@ class _Bucket:
 class FaultPlan:
     """The current fault settings plus the state they need (token buckets, the random generator)."""
 
-    def __init__(self, config: EmulatorConfig) -> None:
+    def __init__(self, config: EmulatorConfig, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock  # tests pass their own, to check windows and buckets without waiting
         self._lock = threading.Lock()
         self._seed = config.seed
         self._random = random.Random(config.seed)
         self._settings = FaultSettings.from_values(config.faults())
         self._buckets: dict[str, _Bucket] = {}
-        self._epoch = time.monotonic()
+        self._epoch = self._clock()
 
     def restart(self) -> None:
         """Back to the start: full buckets, 429 windows counted from now, the random sequence reseeded."""
         with self._lock:
             self._random = random.Random(self._seed)
             self._buckets.clear()
-            self._epoch = time.monotonic()
+            self._epoch = self._clock()
 
     def settings(self) -> dict[str, Any]:
         """A copy of the current fault settings."""
@@ -97,12 +99,17 @@ class FaultPlan:
         with self._lock:
             self._settings = FaultSettings.from_values({**asdict(self._settings), **changes})
             self._buckets.clear()
-            self._epoch = time.monotonic()
+            self._epoch = self._clock()
             return asdict(self._settings)
 
     @property
     def token_ttl(self) -> float:
         return self._settings.token_ttl
+
+    @property
+    def retry_after(self) -> bool:
+        """Whether 429 answers carry `Retry-After`."""
+        return self._settings.retry_after
 
     def delay(self) -> float:
         """Seconds to wait before answering: uniform in latency ± jitter, never below 0."""
@@ -115,13 +122,13 @@ class FaultPlan:
     def admit(self, account_id: str) -> None:
         """Raise 429 inside a throttle window or when the account's bucket is empty; else 500/503 or pass."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             wait = self._window_wait(now)
             if wait is None:
                 wait = self._bucket_wait(account_id, now)
             if wait is not None:
                 retry = max(1, math.ceil(wait)) if self._settings.retry_after else None
-                raise RateLimitedError(retry)
+                raise RateLimitExceededError(retry)
         self.inject_error()
 
     def inject_error(self) -> None:

@@ -25,10 +25,9 @@ from dataclasses import dataclass
 import httpx
 
 from .app import create_app
-from .config import EmulatorConfig
+from .config import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig
 
-_DEFAULTS = EmulatorConfig()
-_PATH = f"/v1/accounts/{_DEFAULTS.account_id}/contacts"
+_PATH = f"/v1/accounts/{DEMO_ACCOUNT_ID}/contacts"
 
 
 @dataclass
@@ -89,7 +88,7 @@ def contact_body(n: int) -> dict[str, object]:
 
 async def send_creates(client: httpx.AsyncClient, creates: int, concurrency: int) -> None:
     """Log in, then create `creates` contacts with `concurrency` workers."""
-    credentials = {"client_id": _DEFAULTS.client_id, "client_secret": _DEFAULTS.client_secret}
+    credentials = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
     token = await client.post("/oauth2/token", json={"grant_type": "client_credentials", **credentials})
     token.raise_for_status()
     client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"

@@ -1,58 +1,57 @@
-"""The emulator's state and rules: one account's contacts, lists and blocked mobiles.
+"""The emulator's state: one account's contacts, lists and blocked mobiles, with its faults and rules.
 
 `EmulatorBackend` is the only writer; routes parse a request into a `ContactInput`, call it, and
-serialise what it returns. The merge rules (`build_contact`, `merge_contact`, `replace_contact`,
-`merge_lists`) are pure functions over `Contact`. Storage is `store.ContactStore` (SQLite).
+serialise what it returns. What a write makes of a contact is decided by the pure functions in
+`merging.py`; storage is `store.ContactStore` (SQLite); fault settings are `faults.FaultPlan` and
+fault rules `rules.RuleBook`.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any
 
 from .auth import TokenAuthority
-from .config import EmulatorConfig
+from .config import EmulatorConfig, check_styles
 from .exceptions import (
+    ApiError,
     BlockedMobileChangeError,
+    ContactNotFoundError,
     InvalidMobileError,
     MobileTakenError,
-    NotFoundError,
-    SakariError,
     UnknownListError,
 )
 from .faults import FaultPlan
+from .merging import (
+    MERGE_STRATEGIES,
+    ContactInput,
+    MergeStrategy,
+    build_contact,
+    merge_contact,
+    now_iso,
+    replace_contact,
+)
 from .phones import normalize_mobile
+from .rules import RuleBook
 from .store import Contact, ContactStore, Membership, Scalar
 
-MergeStrategy = Literal["append", "core", "remove"]
-MERGE_STRATEGIES: tuple[str, ...] = ("append", "core", "remove")
-
-__all__ = ["Contact", "ContactInput", "EmulatorBackend", "Membership", "MergeStrategy", "Scalar"]
-
-
-@dataclass(frozen=True, slots=True)
-class ContactInput:
-    """A create/update body as sent; None means the field was absent (or null)."""
-
-    mobile: str | None = None
-    country: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    attributes: dict[str, Scalar] | None = None
-    lists: tuple[str, ...] | None = None
+__all__ = [
+    "MERGE_STRATEGIES", "Contact", "ContactInput", "EmulatorBackend", "Membership", "MergeStrategy", "Scalar",
+]  # fmt: skip
 
 
 @dataclass(slots=True)
 class RowError:
+    """A CSV row that was not imported; `data` is the row as sent (None if it could not be read)."""
+
     row: int
     code: str
     description: str
+    data: ContactInput | None = None
 
 
 @dataclass(slots=True)
@@ -64,85 +63,6 @@ class BulkResult:
     submitted: int = 0
 
 
-def now_iso() -> str:
-    """Current UTC time as ISO 8601 with milliseconds and a Z, e.g. 2024-05-01T12:00:00.123Z."""
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
-
-
-def merge_lists(
-    current: list[Membership], requested: Sequence[str] | None, strategy: str, blocked: bool, now: str
-) -> list[Membership]:
-    """New memberships after a merge: a blocked contact's lists never change; opt-outs are never lost."""
-    if blocked or strategy == "core":
-        return list(current)
-    wanted = list(dict.fromkeys(requested or ()))
-    kept = list(current) if strategy == "append" else [m for m in current if m.list_id in wanted or m.opt_out]
-    have = {m.list_id for m in kept}
-    return kept + [Membership(list_id, now) for list_id in wanted if list_id not in have]
-
-
-def build_contact(
-    contact_id: str, mobile: str, country: str | None, data: ContactInput, blocked: str | None, now: str
-) -> Contact:
-    """A new contact from a create; a blocked mobile's contact joins no list."""
-    return Contact(
-        id=contact_id,
-        mobile=mobile,
-        country=country,
-        first_name=data.first_name,
-        last_name=data.last_name,
-        email=data.email,
-        attributes=dict(data.attributes or {}),
-        lists=merge_lists([], data.lists, "append", blocked is not None, now),
-        created_at=now,
-        updated_at=now,
-        blocked=blocked,
-    )
-
-
-def merge_contact(
-    existing: Contact, data: ContactInput, country: str | None, strategy: str, now: str
-) -> Contact:
-    """Apply a create onto the contact with the same mobile, per `mergeStrategy`."""
-    merged = replace(existing, attributes=dict(existing.attributes), updated_at=now)
-    if strategy == "remove":
-        merged.first_name, merged.last_name, merged.email = data.first_name, data.last_name, data.email
-        merged.country = country
-        merged.attributes = dict(data.attributes or {})
-    else:
-        merged.first_name = _pick(data.first_name, existing.first_name)
-        merged.last_name = _pick(data.last_name, existing.last_name)
-        merged.email = _pick(data.email, existing.email)
-    if strategy == "append":
-        merged.country = _pick(country, existing.country)
-        merged.attributes.update(data.attributes or {})
-    merged.lists = merge_lists(existing.lists, data.lists, strategy, existing.blocked is not None, now)
-    return merged
-
-
-def replace_contact(
-    existing: Contact, data: ContactInput, mobile: str, country: str | None, blocked: str | None, now: str
-) -> Contact:
-    """Apply a PUT: names, email, attributes and mobile are replaced; lists are only added."""
-    return replace(
-        existing,
-        mobile=mobile,
-        country=country,
-        first_name=data.first_name,
-        last_name=data.last_name,
-        email=data.email,
-        attributes=dict(data.attributes or {}),
-        lists=merge_lists(existing.lists, data.lists, "append", blocked is not None, now),
-        blocked=blocked,
-        updated_at=now,
-    )
-
-
-def _pick(new: str | None, old: str | None) -> str | None:
-    return old if new is None else new
-
-
 class EmulatorBackend:
     """One Sakari account: contacts, lists, blocks, request statistics, tokens and faults."""
 
@@ -150,6 +70,8 @@ class EmulatorBackend:
         self.config = config
         self.tokens = TokenAuthority(config.client_id, config.client_secret, config.account_id)
         self.faults = FaultPlan(config)
+        self.rules = RuleBook()
+        self.styles: dict[str, Any] = config.styles()
         self._lock = threading.RLock()
         self._store = ContactStore(config.database, seed=config.seed, account_id=config.account_id)
         self._store.ensure_lists(config.lists)
@@ -165,18 +87,28 @@ class EmulatorBackend:
         with self._lock:
             return self._upsert(data, strategy, now_iso())
 
-    def bulk_upsert(self, rows: Sequence[ContactInput | SakariError], strategy: str) -> BulkResult:
-        """Upsert each row in one transaction; a bad row becomes a RowError (rows count from 1)."""
+    def bulk_upsert(
+        self,
+        rows: Sequence[ContactInput | ApiError],
+        strategy: str,
+        check: Callable[[str], None] | None = None,
+    ) -> BulkResult:
+        """Upsert each row in one transaction; a bad row becomes a RowError (rows count from 1).
+
+        `check` is called with each row's E.164 mobile before it is written; an `ApiError` it raises
+        (a fault rule naming that mobile) becomes the row's error.
+        """
         result = BulkResult(submitted=len(rows))
         now = now_iso()
         with self._write():
             for number, row in enumerate(rows, start=1):
                 try:
-                    if isinstance(row, SakariError):
+                    if isinstance(row, ApiError):
                         raise row
-                    contact, inserted = self._upsert(row, strategy, now)
-                except SakariError as exc:
-                    result.errors.append(RowError(number, exc.error_code, exc.message))
+                    contact, inserted = self._upsert(row, strategy, now, check)
+                except ApiError as exc:
+                    data = None if isinstance(row, ApiError) else row
+                    result.errors.append(RowError(number, exc.error_code, exc.message, data))
                     continue
                 result.contacts.append(contact)
                 result.inserted += inserted
@@ -213,7 +145,7 @@ class EmulatorBackend:
     def delete_contact(self, contact_id: str) -> None:
         with self._lock:
             if not self._store.delete(contact_id):
-                raise NotFoundError()
+                raise ContactNotFoundError()
 
     def all_contacts(self) -> list[Contact]:
         with self._lock:
@@ -241,11 +173,18 @@ class EmulatorBackend:
     def list_names(self) -> dict[str, str]:
         return self._store.lists
 
+    def set_styles(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change the answer styles (ValueError if invalid); returns all of them."""
+        self.styles = {**self.styles, **check_styles(changes)}
+        return dict(self.styles)
+
     def reset(self) -> None:
-        """Forget contacts, blocks and statistics, restart the faults; lists and fault settings stay."""
+        """Forget contacts, blocks, statistics and fault rules, restart the faults; lists, fault
+        settings and answer styles stay."""
         with self._write():
             self._store.clear()
         self.faults.restart()
+        self.rules.clear()
         with self._lock:
             self._requests.clear()
             self._dropped = 0
@@ -281,7 +220,7 @@ class EmulatorBackend:
     def _existing(self, contact_id: str) -> Contact:
         contact = self._store.get(contact_id)
         if contact is None:
-            raise NotFoundError()
+            raise ContactNotFoundError()
         return contact
 
     def _check_lists(self, list_ids: Sequence[str] | None) -> None:
@@ -289,10 +228,14 @@ class EmulatorBackend:
         if unknown:
             raise UnknownListError(f"Unknown list id: {unknown[0]}")
 
-    def _upsert(self, data: ContactInput, strategy: str, now: str) -> tuple[Contact, bool]:
+    def _upsert(
+        self, data: ContactInput, strategy: str, now: str, check: Callable[[str], None] | None = None
+    ) -> tuple[Contact, bool]:
         if data.mobile is None:
             raise InvalidMobileError("Invalid mobile number: mobile.number is required")
         mobile, country = normalize_mobile(data.mobile, data.country)
+        if check is not None:
+            check(mobile)
         self._check_lists(data.lists)
         existing = self._store.find_by_mobile(mobile)
         if existing is None:

@@ -13,6 +13,7 @@ import httpx
 
 from sakari_client import SakariClient
 from sakari_client.models import ContactIn, ListRef, MobileIn
+from tests.support.emulator import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 
 def _free_port() -> int:
@@ -34,7 +35,7 @@ def _wait_until_up(url: str, proc: subprocess.Popen[str]) -> None:
 
 
 async def _session(url: str, list_id: str) -> None:
-    async with SakariClient(url, "demo-account", "demo-client", "demo-secret") as client:
+    async with SakariClient(url, DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET) as client:
         created = await client.create_contact(
             ContactIn(mobile=MobileIn(number="+14155552671"), firstName="Ada", lists=[ListRef(id=list_id)])
         )
@@ -48,6 +49,7 @@ async def _session(url: str, list_id: str) -> None:
 
 
 def test_a_client_creates_lists_updates_and_deletes_against_the_cli_emulator(tmp_path: Path) -> None:
+    """sakari-sync emulator serves a whole client session: create, list, update, delete."""
     port = _free_port()
     cmd = Path(sys.executable).with_name("sakari-sync")
     proc = subprocess.Popen(

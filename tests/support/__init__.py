@@ -1,0 +1,1 @@
+"""Helpers shared by every test suite (the emulator handle and fixtures live in `emulator.py`)."""
