@@ -26,7 +26,7 @@ from bench.services import Emulator
 from sakari_sync.config import SyncParameters
 from sakari_sync.sample_data import create_sample_warehouse, mutate_sample_warehouse, sample_mapping
 from sakari_sync.stages.extract import iter_pages
-from sakari_sync.stages.transform import dedupe_by_mobile, transform_chunk, transform_page
+from sakari_sync.stages.transform import transform_chunk
 from sakari_sync.state.schema import ledger
 
 CONCURRENCY = 16  # the pipeline's default max_in_flight, and the bare client's workers
@@ -145,7 +145,9 @@ def expected_hashes(params: SyncParameters) -> dict[str, str]:
         ]
     finally:
         engine.dispose()
-    winners, _, _ = dedupe_by_mobile(pd.concat(valid, ignore_index=True))
+    # The de-duplication rule (state/staging.py), applied here with pandas as an independent check.
+    ranked = pd.concat(valid, ignore_index=True).sort_values(["cursor_sort", "source_key"], kind="stable")
+    winners = ranked.drop_duplicates("mobile", keep="last")
     return dict(zip(winners["mobile"], winners["payload_hash"], strict=True))
 
 
@@ -216,7 +218,7 @@ def case_transform(bench: Bench) -> dict[str, Any]:
     for _ in range(2):
         started = time.perf_counter()
         for rows in pages:
-            transform_page.fn(rows, params, 0)
+            transform_chunk(rows, params.mapping, params.phone, key_column="id", cursor_column="updated_at")
         ours.append(time.perf_counter() - started)
         bare.append(parse_phones_bare(values))
     return {"rows": len(values), "ours_seconds": min(ours), "bare_seconds": min(bare)}

@@ -248,7 +248,7 @@ initial sync would take about 50 minutes on its own; the default run takes 12–
 - **5, 6**: the rerun and the 1 % change (`mutate_sample_warehouse`) run on the initial sync's state.
   The expected count is the number of mobiles whose winning payload differs before and after the
   change, computed from the transform apart from the pipeline's SQL.
-- **8 transform**: `transform_page` (transform and in-page de-duplication) over the large warehouse's
+- **8 transform**: `transform_chunk` (the transform stage without Prefect) over the large warehouse's
   pages, vs `phonenumbers.parse`, `is_valid_number` and `format_number` over the same (phone,
   country) values; best of two each, in the harness's own process.
 """

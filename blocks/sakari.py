@@ -8,6 +8,7 @@ from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, SecretStr
 
 from sakari_client import SakariClient
+from sakari_sync.blocks.loading import load_block
 
 SAKARI_API = "https://api.sakari.io"
 
@@ -45,3 +46,13 @@ async with creds.get_client() as client:
             allow_insecure_http=self.allow_insecure_http,
             **kwargs,
         )
+
+
+async def load_sakari_credentials(name: str) -> SakariCredentials:
+    """The saved Sakari Credentials block `name`, or one line saying how to save it."""
+    return await load_block(
+        SakariCredentials,
+        name,
+        "sakari.block",
+        f"save it with `sakari-sync blocks save --name {name}` (or in the Prefect UI)",
+    )

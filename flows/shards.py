@@ -16,9 +16,11 @@ from prefect.client.schemas.objects import FlowRun, State
 from prefect.deployments import run_deployment
 
 from sakari_sync.config import SyncParameters
+from sakari_sync.errors import SyncError
 from sakari_sync.flows.sync import sync_contacts
-from sakari_sync.stages.report import SyncReport, publish_summary
+from sakari_sync.stages.report import SyncReport
 from sakari_sync.stages.shard import combine_reports, shard_parameters
+from sakari_sync.tasks.report import publish_summary
 
 
 @flow(name="sync-contacts-sharded", flow_run_name="{params.name}-{shards}-shards", log_prints=False)
@@ -47,6 +49,7 @@ async def _run_shard(params: SyncParameters, deployment: str | None, dry_run: bo
 async def _report_of(run: FlowRun) -> SyncReport:
     state: State[Any] | None = run.state
     if state is None or not state.is_completed():
-        raise RuntimeError(f"shard run {run.name} ended {state.name if state else 'without a state'}")
+        ended = state.name if state else "without a state"
+        raise SyncError(f"shard run {run.name} ended {ended}; its page in the Prefect UI says why")
     result = await state.aresult()
     return result if isinstance(result, SyncReport) else SyncReport.model_validate(result)

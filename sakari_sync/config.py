@@ -10,7 +10,8 @@ import yaml
 from phonenumbers import SUPPORTED_REGIONS
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-MergeStrategy = Literal["append", "core", "remove"]
+from sakari_client.models import MergeStrategy
+from sakari_sync.errors import ConfigError
 
 
 class _Strict(BaseModel):
@@ -161,10 +162,6 @@ class SyncParameters(_Strict):
     def scope(self) -> str:
         """The name the state database files this run under: a shard has its own lock, ledger and cursor."""
         return self.name if self.shards == 1 else f"{self.name}.shard-{self.shard}-of-{self.shards}"
-
-
-class ConfigError(Exception):
-    """A config file that cannot be used; the message says what to fix."""
 
 
 def load_config(path: str | Path) -> SyncParameters:

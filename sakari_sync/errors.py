@@ -56,3 +56,15 @@ class SakariUnavailableError(LoadStoppedError):
 
 class ConfigurationRefusedError(LoadStoppedError):
     """Sakari refused many contacts with the same code: the setup is wrong, not the data."""
+
+
+def connection_hint(driver_message: str, setting: str, database: str | None = None) -> str:
+    """What to do about a database that refused a connection, from the driver's own first line."""
+    said = driver_message.lower()
+    if "password authentication failed" in said or ("role" in said and "does not exist" in said):
+        return f"check the user and password in {setting}"
+    if "access denied" in said:  # MySQL and MariaDB say so for a wrong user or password
+        return f"check the user and password in {setting}"
+    if "database" in said and ("does not exist" in said or "unknown database" in said):
+        return f"create the database {database!r} or fix {setting}" if database else f"fix {setting}"
+    return f"check that the database server is running and that {setting} names it"

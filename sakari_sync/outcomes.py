@@ -51,8 +51,17 @@ class LedgerStatus(StrEnum):
         }[outcome]
 
 
-SETTLED = (LedgerStatus.SYNCED, LedgerStatus.SUPPRESSED)
-"""Statuses whose payload needs no sending while it is unchanged."""
+SETTLED = (LedgerStatus.SYNCED,)
+"""Statuses whose payload is not planned again while it is unchanged. A known opt-out always is: the
+run sends it nothing and counts it as suppressed."""
+
+STAGED_COLUMNS = ("source_key", "mobile", "cursor_sort", "payload", "payload_hash")
+"""What the transform hands to staging for each valid row."""
+REJECT_COLUMNS = ("source_key", "reason", "detail", "mobile_masked")
+"""What every reject carries: the source key ("" when missing), a reason code, a detail free of
+private data, and the mobile masked to its last four digits."""
+DUPLICATE_MOBILE = "duplicate_mobile"
+"""The reject reason of a row that shares its mobile with a row that wins (see state/staging.py)."""
 
 
 @dataclass(frozen=True, slots=True)

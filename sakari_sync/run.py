@@ -1,92 +1,114 @@
-"""A run's bookkeeping: its id, the lock, the stored cursor, and what is cleaned up at the end."""
+"""A run's bookkeeping, for the flows: its id, the lock, both databases, the stored cursor, the report,
+and what is cleaned up at the end. The stages never see this object: they are handed what they need."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from sakari_sync.config import SyncParameters
-from sakari_sync.stages.extract import SourceError, connect_source
+from sakari_sync.stages.extract import engine_from_url
 from sakari_sync.stages.report import SyncReport
-from sakari_sync.stages.source_errors import describe_source
-from sakari_sync.state.lock import acquire_lock, release_lock, renew_lock
-from sakari_sync.state.schema import connect_state
-from sakari_sync.state.store import StateStore
+from sakari_sync.state.cursor import read_cursor, write_cursor
+from sakari_sync.state.database import connect_state
+from sakari_sync.state.ledger import Ledger
+from sakari_sync.state.lock import DeadRun, acquire_lock, release_lock, renew_lock
+from sakari_sync.state.staging import Staging
 
 
 @dataclass
-class RunContext:
-    """What the stages of one run share."""
+class Run:
+    """What one run holds while it runs."""
 
     params: SyncParameters
     run_id: str
-    store: StateStore
-    source: Engine
-    watermark: Any
+    state: Engine
+    staging: Staging
+    ledger: Ledger
+    source: Engine | None
+    cursor: Any  # the stored cursor this run reads from; None for a full read
     report: SyncReport
     dry_run: bool
-    max_cursor: Any = None
-    pending: int = 0
-    endpoint: str = ""
+    took_over: DeadRun | None = None  # the dead run whose lock this one took over
     started: float = field(default_factory=time.monotonic)
 
+    @property
+    def scope(self) -> str:
+        """The name the state database files this run's sync (or shard) under."""
+        return self.params.scope
+
     def renew(self) -> None:
-        renew_lock(self.store.engine, self.params.scope, self.run_id)
+        """Extend this run's lock (after each batch)."""
+        renew_lock(self.state, self.scope, self.run_id)
 
 
-def open_run(
-    params: SyncParameters, *, dry_run: bool = False, run_id: str | None = None, stage: bool = True
-) -> RunContext:
-    """Connect both databases, take the sync's lock, and read the incremental cursor."""
+async def open_run(
+    params: SyncParameters,
+    *,
+    dry_run: bool = False,
+    run_id: str | None = None,
+    flow_run_id: str | None = None,
+    stage: bool = True,
+) -> Run:
+    """Open the state database, take the sync's lock, read the cursor, and connect the source
+    (`stage=False`: a run that reads no source, such as a reconcile alone)."""
     run_id = run_id or uuid.uuid4().hex[:12]
     state = connect_state(params.state_url)
-    acquire_lock(state, params.scope, run_id)
+    took_over = acquire_lock(state, params.scope, run_id, flow_run_id)
     try:
-        store = StateStore(state, params.scope)
+        staging = Staging(state, params.scope)
         if stage:
-            store.clear_staging(rejects_too=True)
-        watermark = None if params.full_refresh or not params.source.cursor_column else store.get_watermark()
-        mode = "dry-run" if dry_run else ("incremental" if watermark is not None else "full")
-        source = connect_source(params.source)
+            staging.clear(rejects_too=True)
+        incremental = not params.full_refresh and params.source.cursor_column is not None
+        cursor = read_cursor(state, params.scope) if incremental else None
+        source = await connect_source(params) if stage else None
     except BaseException:
         release_lock(state, params.scope, run_id)
+        state.dispose()
         raise
+    mode = "dry-run" if dry_run else ("incremental" if cursor is not None else "full")
     report = SyncReport(sync_name=params.scope, run_id=run_id, mode=mode, load_mode=params.sakari.load_mode)
-    return RunContext(params, run_id, store, source, watermark, report, dry_run)
+    return Run(
+        params,
+        run_id,
+        state,
+        staging,
+        Ledger(state, params.scope),
+        source,
+        cursor,
+        report,
+        dry_run,
+        took_over,
+    )
 
 
-def check_mapping(run: RunContext, columns: Iterable[str]) -> None:
-    """Before any row is transformed: fail with one line if the mapping names a column the source lacks."""
-    have = [str(c) for c in columns]
-    for setting, column in run.params.mapping.columns().items():
-        if column not in have:
-            raise SourceError(
-                f"{setting} names column {column!r}, which {describe_source(run.params.source)} does not "
-                f"have; set it to one of: {', '.join(have)}"
-            )
+async def connect_source(params: SyncParameters) -> Engine:
+    """The source Engine, from `source.url` or the named prefect-sqlalchemy connector block."""
+    if params.source.url is not None:
+        return engine_from_url(params.source.url)
+    assert params.source.block is not None  # SourceConfig guarantees exactly one of url and block
+    from sakari_sync.blocks.warehouse import source_engine_from_block
+
+    return await source_engine_from_block(params.source.block)
 
 
-def note_cursor(run: RunContext, page_max: Any) -> None:
-    if page_max is not None and (run.max_cursor is None or page_max > run.max_cursor):
-        run.max_cursor = page_max
-
-
-def close_run(run: RunContext, *, succeeded: bool) -> SyncReport:
-    """Advance the cursor only when every row up to it was loaded; then clean up and unlock."""
+def close_run(run: Run, *, succeeded: bool, new_cursor: Any = None) -> SyncReport:
+    """Store `new_cursor` only when every row up to it was loaded; then clean up and unlock."""
     report = run.report
     try:
-        if succeeded and not run.dry_run and report.failed == 0 and run.max_cursor is not None:
-            run.store.set_watermark(run.max_cursor)
-            report.watermark = str(run.max_cursor)
-        if run.report.extracted:
-            run.store.clear_staging()
+        if succeeded and not run.dry_run and report.failed == 0 and new_cursor is not None:
+            write_cursor(run.state, run.scope, new_cursor)
+            report.cursor = str(new_cursor)
+        if report.extracted:
+            run.staging.clear()
     finally:
-        release_lock(run.store.engine, run.params.scope, run.run_id)
-        run.source.dispose()
+        release_lock(run.state, run.scope, run.run_id)
+        if run.source is not None:
+            run.source.dispose()
+        run.state.dispose()
     report.seconds = round(time.monotonic() - run.started, 2)
     return report

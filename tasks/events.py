@@ -15,7 +15,7 @@ from typing import Any
 from prefect.events import emit_event
 from prefect.runtime import flow_run
 
-from sakari_sync.stages.report import OUTCOMES, SyncReport
+from sakari_sync.stages.report import SyncReport
 
 FINISHED = "sakari.sync.finished"
 REJECTS_HIGH = "sakari.sync.rejects-high"
@@ -33,9 +33,10 @@ def emit_sync_finished(report: SyncReport, threshold: float) -> None:
         "mode": report.mode,
         "extracted": report.extracted,
         "rejected": report.rejected,
+        "rejected_by_reason": dict(report.rejected_by_reason),
         "rejected_share": round(share, 4),
         "threshold": threshold,
-    } | {o: getattr(report, o) for o in OUTCOMES}
+    } | report.outcome_counts()
     resource = {
         "prefect.resource.id": f"sakari.sync.{report.sync_name}",
         "prefect.resource.name": report.sync_name,

@@ -14,14 +14,11 @@ from sakari_client.redaction import redact
 def explain(exc: BaseException) -> str | None:
     """One line for an error the user can act on, or None for a bug (which keeps its traceback)."""
     from sakari_client.errors import AccountError, AuthenticationError, SakariError
-    from sakari_sync.config import ConfigError
-    from sakari_sync.stages.extract import SourceError
-    from sakari_sync.stages.load import LoadStoppedError
-    from sakari_sync.state.lock import SyncLockedError
+    from sakari_sync.errors import AlreadyRunningError, SyncError
 
-    if isinstance(exc, SyncLockedError):
+    if isinstance(exc, AlreadyRunningError):
         return str(exc)  # names a run, a time and a host:pid, never a contact (redact would mask the time)
-    if isinstance(exc, ConfigError | SourceError | LoadStoppedError):
+    if isinstance(exc, SyncError):
         return redact(str(exc))
     if isinstance(exc, AuthenticationError):
         return "Sakari refused the credentials (401): check the block's client id and client secret"

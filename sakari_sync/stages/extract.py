@@ -1,7 +1,7 @@
 """Extract: read the source table or query in keyset pages, inside a read-only transaction.
 
 Paging. Each page is one statement, `SELECT * FROM <table | (query) AS src> WHERE key > :after
-[AND (cursor >= :watermark OR cursor IS NULL)] ORDER BY key LIMIT :n`: memory holds one page however
+[AND (cursor >= :cursor OR cursor IS NULL)] ORDER BY key LIMIT :n`: memory holds one page however
 large the source, and any page can be re-read alone (a retried task passes the same `after_key`).
 Not the connector block's `fetch_many`: its cursor lives in one block instance (lost across tasks
 and retries) and its `fetch_size` defaults to 1. Not OFFSET: the database walks every skipped row,
@@ -9,11 +9,11 @@ so a full read costs O(n²/chunk), and rows shift if the source changes mid-read
 one extra row, so a key repeated across a page boundary (which keyset paging would silently skip)
 is caught; NULL keys are looked for once, on the first page.
 
-Incremental. With a cursor column and a watermark, rows with `cursor >= watermark` are read: `>=`,
-not `>`, so rows sharing the watermark value but written after the last run are not lost. Rows
+Incremental. With a cursor column and a stored cursor, rows with `cursor column >= cursor` are read:
+`>=`, not `>`, so rows sharing the cursor value but written after the last run are not lost. Rows
 already sent come back and are skipped downstream by their payload hash. NULL cursors are always
 read (they sort neither before nor after the mark). `Page.max_cursor` is the high-water mark; store
-the greatest one only after every page has loaded. Full refresh: no watermark.
+the greatest one only after every page has loaded. Full refresh: no cursor.
 
 Read-only. PostgreSQL, MySQL and Oracle run each page in `SET TRANSACTION READ ONLY`. A SQLite URL
 cannot always be reopened with `mode=ro` (`:memory:`, URIs, query strings), so the connection gets
@@ -27,15 +27,14 @@ password and no row values (`sakari_sync.stages.source_errors` builds them from 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from sqlalchemy import URL, Connection, Engine, Select, bindparam, create_engine, or_, select
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.sql import column, literal_column, table, text
@@ -52,9 +51,9 @@ from sakari_sync.stages.source_errors import (
     unreachable_error,
 )
 
-__all__ = ["Page", "SourceError", "connect_source", "iter_pages", "read_only", "read_page"]
+__all__ = ["Page", "SourceError", "engine_from_url", "iter_pages", "page_through", "read_only", "read_page"]
 
-_AFTER, _WATERMARK, _LIMIT = "_sakari_after", "_sakari_watermark", "_sakari_limit"
+_AFTER, _CURSOR, _LIMIT = "_sakari_after", "_sakari_cursor", "_sakari_limit"
 _READ_ONLY_SQL = dict.fromkeys(["postgresql", "mysql", "mariadb", "oracle"], "SET TRANSACTION READ ONLY")
 _READ_ONLY_SQL["sqlite"] = "PRAGMA query_only = ON"
 
@@ -82,46 +81,25 @@ class Page:
         return cls(frame, frame[source.key_column].iloc[-1], top)
 
 
-def connect_source(source: SourceConfig) -> Engine:
-    """The source Engine, from `source.url` or the named prefect-sqlalchemy connector block.
-
-    Nothing connects until the first read (so an unreachable server is reported there). The caller
-    owns the engine and should `dispose()` it when the run ends.
-    """
-    if source.url is not None:
-        return _engine_from_url(source.url)
-    assert source.block is not None  # SourceConfig guarantees exactly one of url and block
-    return _engine_from_block(source.block)
-
-
-def _engine_from_url(url: str | URL) -> Engine:
+def engine_from_url(url: str | URL) -> Engine:
+    """The source Engine for `source.url`. Nothing connects until the first read (so an unreachable
+    server is reported there); the caller owns the engine and should `dispose()` it."""
+    if str(url).startswith("postgres://"):
+        raise SourceError(
+            "source.url starts with postgres://, which SQLAlchemy does not read; write postgresql+psycopg://"
+        )
     try:
         engine = create_engine(url)
     except ModuleNotFoundError as exc:
         raise SourceError(
             f"source.url needs the Python package {exc.name!r}, which is not installed; install it "
-            "or pick another driver (e.g. postgresql+psycopg://)"
+            "(pip install 'sakari-sync[postgres]' for postgresql+psycopg://) or pick another driver"
         ) from None
     except ArgumentError as exc:
         raise SourceError(f"source.url is not a usable SQLAlchemy URL ({first_line(exc)}); fix it") from None
     if engine.dialect.is_async:
         engine.dispose()
         raise SourceError(f"source.url uses the async driver {engine.driver!r}; use a sync driver instead")
-    return engine
-
-
-def _engine_from_block(name: str) -> Engine:
-    # Importing prefect_sqlalchemy costs about 2 s, so only runs that use a block pay for it.
-    from prefect_sqlalchemy import SqlAlchemyConnector
-
-    try:
-        connector = SqlAlchemyConnector.load(name, _sync=True)  # a plain call even inside async flows
-    except ValueError as exc:
-        raise SourceError(
-            f"cannot load the SqlAlchemyConnector block {name!r} ({first_line(exc)}); "
-            "create it in the Prefect UI or check source.block"
-        ) from None
-    engine: Engine = connector.get_engine()
     return engine
 
 
@@ -146,16 +124,16 @@ def read_only(engine: Engine) -> Iterator[Connection]:
 
 
 def read_page(
-    engine: Engine | str | URL, source: SourceConfig, *, after_key: Any = None, watermark: Any = None
+    engine: Engine | str | URL, source: SourceConfig, *, after_key: Any = None, cursor: Any = None
 ) -> pd.DataFrame:
     """Read the page of up to `source.chunk_size` rows whose key follows `after_key`, in key order.
 
-    `after_key=None` reads the first page; `watermark` (needs `source.cursor_column`) keeps rows with
-    cursor >= watermark. Columns hold the driver's Python values (object dtype): no integer becomes a
-    float because of a NULL, so phone numbers stored as numbers keep every digit.
+    `after_key=None` reads the first page; `cursor` (needs `source.cursor_column`) keeps rows whose
+    cursor column is >= it, or NULL. Columns hold the driver's Python values (object dtype): no
+    integer becomes a float because of a NULL, so phone numbers stored as numbers keep every digit.
     """
     with _engine_scope(engine) as eng:
-        stmt, params = _page_query(eng, source, after_key, watermark)
+        stmt, params = _page_query(eng, source, after_key, cursor)
         try:
             with read_only(eng) as conn:
                 if after_key is None:
@@ -178,20 +156,33 @@ def read_page(
     return frame.iloc[: source.chunk_size].reset_index(drop=True)
 
 
+PageReader = Callable[[Any, int], Page]
+"""Reads the page after a key (None: the first page); the int is the page's number, from 0."""
+
+
 def iter_pages(
-    engine: Engine | str | URL, source: SourceConfig, *, watermark: Any = None, after_key: Any = None
+    engine: Engine | str | URL, source: SourceConfig, *, cursor: Any = None, after_key: Any = None
 ) -> Iterator[Page]:
     """Yield every page of the source in key order, one page in memory at a time."""
     with _engine_scope(engine) as eng:
-        while True:
-            frame = read_page(eng, source, after_key=after_key, watermark=watermark)
-            if frame.empty:
-                return
-            page = Page.of(frame, source)
-            yield page
-            if len(frame) < source.chunk_size:
-                return
-            after_key = page.last_key
+
+        def read(after: Any, _page_no: int) -> Page:
+            return Page.of(read_page(eng, source, after_key=after, cursor=cursor), source)
+
+        yield from page_through(read, source.chunk_size, after_key=after_key)
+
+
+def page_through(read: PageReader, chunk_size: int, *, after_key: Any = None) -> Iterator[Page]:
+    """The paging loop: read page after page by key until a short or empty one. `read` may be a
+    Prefect task (one task run per page) or plain `read_page`."""
+    for page_no in itertools.count():
+        page = read(after_key, page_no)
+        if page.rows.empty:
+            return
+        yield page
+        if len(page.rows) < chunk_size:
+            return  # a short page is the last one: no need to ask for an empty one
+        after_key = page.last_key
 
 
 @contextmanager
@@ -199,7 +190,7 @@ def _engine_scope(engine: Engine | str | URL) -> Iterator[Engine]:
     if isinstance(engine, Engine):
         yield engine
         return
-    owned = _engine_from_url(engine)
+    owned = engine_from_url(engine)
     try:
         yield owned
     finally:
@@ -217,7 +208,7 @@ def _source_clause(source: SourceConfig) -> FromClause:
 
 
 def _page_query(
-    engine: Engine, source: SourceConfig, after_key: Any, watermark: Any
+    engine: Engine, source: SourceConfig, after_key: Any, cursor: Any
 ) -> tuple[Select[Any], dict[str, Any]]:
     params = _user_params(source)
     src = _source_clause(source)
@@ -226,12 +217,12 @@ def _page_query(
     if after_key is not None:
         stmt = stmt.where(key > _bind(_AFTER))
         params[_AFTER] = _bind_value(engine, after_key)
-    if watermark is not None:
+    if cursor is not None:
         if source.cursor_column is None:
-            raise SourceError("a watermark needs source.cursor_column; set it, or run a full refresh")
-        cursor = src.c[source.cursor_column]
-        stmt = stmt.where(or_(cursor >= _bind(_WATERMARK), cursor.is_(None)))
-        params[_WATERMARK] = _bind_value(engine, watermark)
+            raise SourceError("a stored cursor needs source.cursor_column; set it, or run a full refresh")
+        column = src.c[source.cursor_column]
+        stmt = stmt.where(or_(column >= _bind(_CURSOR), column.is_(None)))
+        params[_CURSOR] = _bind_value(engine, cursor)
     params[_LIMIT] = source.chunk_size + 1  # one row more than a page: a key repeated across
     return stmt.order_by(key).limit(_bind(_LIMIT)), params  # the boundary shows up as a duplicate
 
@@ -242,7 +233,7 @@ def _select_all(src: FromClause) -> Select[Any]:
 
 def _bind(name: str) -> ColumnElement[Any]:
     # Untyped, so drivers adapt the value themselves: no `::VARCHAR` cast against a timestamp
-    # column when a stored watermark comes back as a string, no int4 cast of a bigint key.
+    # column when a stored cursor comes back as a string, no int4 cast of a bigint key.
     return bindparam(name, type_=NullType())
 
 
@@ -263,7 +254,7 @@ def _user_params(source: SourceConfig) -> dict[str, Any]:
         raise SourceError(f"source.query uses :{name} but source.params has no value for it; add one")
     for name in sorted(source.params.keys() - wanted):
         raise SourceError(f"source.params has {name!r} but source.query has no :{name}; fix the name")
-    for name in sorted(wanted & {_AFTER, _WATERMARK, _LIMIT}):
+    for name in sorted(wanted & {_AFTER, _CURSOR, _LIMIT}):
         raise SourceError(f"source.query may not use the reserved parameter :{name}; rename it")
     return dict(source.params)
 
@@ -285,9 +276,3 @@ def _check_sqlite_file(engine: Engine) -> None:
         return
     if not Path(database).exists():
         raise SourceError(f"SQLite database file {database!r} does not exist; check source.url")
-
-
-@task(name="extract-page", task_run_name="extract-page-{page_no}", cache_policy=NO_CACHE)
-def extract_page(engine: Engine, source: SourceConfig, after_key: Any, watermark: Any, page_no: int) -> Page:
-    """Read one page of the source (the thin Prefect shell around `read_page`)."""
-    return Page.of(read_page(engine, source, after_key=after_key, watermark=watermark), source)

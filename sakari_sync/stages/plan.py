@@ -8,20 +8,33 @@ transform rejected appear with their reasons, and everything else is `unchanged`
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterable
+from enum import StrEnum
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from sakari_client.redaction import mask_phone
-from sakari_sync.run import RunContext
-from sakari_sync.state.store import Change
+from sakari_sync.outcomes import Change, Outcome
 
-ACTION_TO_OUTCOME = {"create": "created", "update": "updated", "suppress": "suppressed"}
+
+class Action(StrEnum):
+    """What a real run would do to a pending contact."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    SUPPRESS = "suppress"
+
+    @property
+    def outcome(self) -> Outcome:
+        """The outcome a real run records for this action."""
+        return {Action.CREATE: Outcome.CREATED, Action.UPDATE: Outcome.UPDATED}.get(self, Outcome.SUPPRESSED)
 
 
 class PlanRow(BaseModel):
+    """One line of the plan: an action (or `reject:<reason>`), the source key, the masked mobile."""
+
     action: str
     source_key: str
     mobile: str = Field(description="masked to the last four digits")
@@ -29,7 +42,7 @@ class PlanRow(BaseModel):
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """Fields (attributes and lists one level down) whose value a send would change (pure)."""
+    """Fields (attributes one level down) whose value a send would change (pure)."""
     changed = []
     for key in sorted(set(before) | set(after)):
         if key == "attributes":
@@ -42,31 +55,27 @@ def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 def plan_change(change: Change) -> PlanRow:
     """The action a real run takes for one pending contact (pure)."""
-    row = PlanRow(action="create", source_key=change.source_key, mobile=mask_phone(change.mobile))
+    row = PlanRow(action=Action.CREATE, source_key=change.source_key, mobile=mask_phone(change.mobile))
     if change.blocked:
-        row.action = "suppress"
+        row.action = Action.SUPPRESS
     elif change.known_contact_id:
-        row.action = "update"
+        row.action = Action.UPDATE
         before = json.loads(change.previous_payload) if change.previous_payload else {}
         row.changed_fields = changed_fields(before, json.loads(change.payload))
     return row
 
 
-@task(name="plan", cache_policy=NO_CACHE)
-def build_plan(run: RunContext) -> list[PlanRow]:
-    """Every pending contact's action and every reject, in the report's counts and as rows."""
-    rows = [
-        plan_change(change)
-        for batch in run.store.iter_changes(run.run_id, run.params.sakari.batch_size)
-        for change in batch
-    ]
-    for row in rows:
-        outcome = ACTION_TO_OUTCOME[row.action]
-        setattr(run.report, outcome, getattr(run.report, outcome) + 1)
-    rows += [
+def plan_rejects(rejects: Iterable[dict[str, Any]]) -> list[PlanRow]:
+    """The plan's rows for rejected source rows (`reject:<reason>`)."""
+    return [
         PlanRow(
             action=f"reject:{r['reason']}", source_key=r["source_key"] or "", mobile=r["mobile_masked"] or ""
         )
-        for r in run.store.rejects_for(run.run_id)
+        for r in rejects
     ]
-    return rows
+
+
+def planned_outcomes(rows: Iterable[PlanRow]) -> Counter[Outcome]:
+    """How many contacts a real run would create, update and suppress."""
+    actions = {a.value: a for a in Action}
+    return Counter(actions[r.action].outcome for r in rows if r.action in actions)

@@ -16,23 +16,35 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
-
-from prefect import task
-from prefect.artifacts import acreate_table_artifact
-from prefect.cache_policies import NO_CACHE
 
 from sakari_client import SakariClient
 from sakari_client.errors import NotFoundError
-from sakari_client.models import Contact
+from sakari_client.models import Contact, MergeStrategy
 from sakari_client.redaction import mask_phone
-from sakari_sync.config import MergeStrategy
+from sakari_sync.outcomes import Change, ContactResult, LedgerStatus, Outcome
 from sakari_sync.stages.load import send_batch
-from sakari_sync.state.store import Change, Outcome, StateStore
+from sakari_sync.state.ledger import Ledger
 
-FINDINGS = ("missing", "drifted", "blocked", "extra")
 SAMPLE = 10
 PAGE = 100
+
+
+class Finding(StrEnum):
+    """What reading a contact back found."""
+
+    MISSING = "missing"
+    DRIFTED = "drifted"
+    BLOCKED = "blocked"
+    EXTRA = "extra"
+
+
+class Mode(StrEnum):
+    """How Sakari was read back: the whole account page by page, or one GET per touched contact."""
+
+    LIST = "list"
+    GET = "get"
 
 
 def diff_fields(expected: dict[str, Any], actual: Contact) -> list[str]:
@@ -56,25 +68,28 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value)
 
 
-def choose_mode(touched: int, account_size: int) -> str:
+def choose_mode(touched: int, account_size: int) -> Mode:
     """`get` when one GET per touched contact costs fewer requests than listing the account."""
-    return "get" if 0 < touched < math.ceil(account_size / PAGE) else "list"
+    return Mode.GET if 0 < touched < math.ceil(account_size / PAGE) else Mode.LIST
 
 
 @dataclass
 class ReconcileReport:
-    mode: str = "list"
-    checked: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FINDINGS, 0))
-    repaired: int = 0
-    samples: dict[str, list[dict[str, str]]] = field(default_factory=lambda: {f: [] for f in FINDINGS})
+    """What the read-back found: counts and a masked sample per finding."""
 
-    def note(self, kind: str, mobile: str, source_key: str | None, detail: str = "") -> None:
+    mode: Mode = Mode.LIST
+    checked: int = 0
+    counts: dict[Finding, int] = field(default_factory=lambda: dict.fromkeys(Finding, 0))
+    repaired: int = 0
+    samples: dict[Finding, list[dict[str, str]]] = field(default_factory=lambda: {f: [] for f in Finding})
+
+    def note(self, kind: Finding, mobile: str, source_key: str | None, detail: str = "") -> None:
+        """Count a finding, and keep it (masked) in the sample while there is room."""
         self.counts[kind] += 1
         if len(self.samples[kind]) < SAMPLE:
             self.samples[kind].append(
                 {
-                    "finding": kind,
+                    "finding": str(kind),
                     "mobile": mask_phone(mobile),
                     "source_key": source_key or "",
                     "detail": detail,
@@ -83,56 +98,59 @@ class ReconcileReport:
 
 
 @dataclass
-class _Expected:
+class Expected:
+    """What the ledger says Sakari should hold for one mobile."""
+
     change: Change
     contact_id: str | None
     status: str
 
 
-def _expected(rows: Iterable[Any]) -> dict[str, _Expected]:
+def expected_of(rows: Iterable[Any]) -> dict[str, Expected]:
+    """Ledger rows as what Sakari should hold, keyed by mobile."""
     out = {}
     for r in rows:
         change = Change(r.mobile, r.source_key, r.payload, r.payload_hash, r.contact_id, r.payload, r.blocked)
-        out[r.mobile] = _Expected(change, r.contact_id, r.status)
+        out[r.mobile] = Expected(change, r.contact_id, r.status)
     return out
 
 
-def judge(exp: _Expected | None, contact: Contact | None, report: ReconcileReport) -> Change | None:
+def judge(exp: Expected | None, contact: Contact | None, report: ReconcileReport) -> Change | None:
     """Record the finding for one contact; return what to send to repair it, if anything may be sent."""
     if exp is None:
         if contact is not None and contact.mobile and contact.mobile.number:
-            report.note("extra", contact.mobile.number, None, "not in the source")
+            report.note(Finding.EXTRA, contact.mobile.number, None, "not in the source")
         return None
     mobile = exp.change.mobile
     if exp.change.blocked or (contact is not None and contact.blocked):
-        report.note("blocked", mobile, exp.change.source_key)
+        report.note(Finding.BLOCKED, mobile, exp.change.source_key)
         return None
-    if exp.status == "absent":
+    if exp.status == LedgerStatus.ABSENT:
         if contact is not None:
-            report.note("extra", mobile, exp.change.source_key, "no longer in the source")
+            report.note(Finding.EXTRA, mobile, exp.change.source_key, "no longer in the source")
         return None
     if contact is None:
-        report.note("missing", mobile, exp.change.source_key)
+        report.note(Finding.MISSING, mobile, exp.change.source_key)
         return exp.change
     changed = diff_fields(json.loads(exp.change.payload), contact)
     if changed:
-        report.note("drifted", mobile, exp.change.source_key, ", ".join(changed))
+        report.note(Finding.DRIFTED, mobile, exp.change.source_key, ", ".join(changed))
         return exp.change
     return None
 
 
 async def read_by_listing(
-    client: SakariClient, store: StateStore, report: ReconcileReport
-) -> tuple[list[Change], list[Outcome]]:
+    client: SakariClient, ledger: Ledger, report: ReconcileReport
+) -> tuple[list[Change], list[ContactResult]]:
     """List the whole account a page at a time, comparing each page with its ledger rows."""
     repairs: list[Change] = []
-    blocked: list[Outcome] = []
+    blocked: list[ContactResult] = []
     seen: set[str] = set()
     page: list[Contact] = []
 
     def flush() -> None:
         mobiles = [c.mobile.number for c in page if c.mobile and c.mobile.number]
-        expected = _expected(store.ledger_rows(mobiles))
+        expected = expected_of(ledger.rows_for(mobiles))
         for contact in page:
             number = contact.mobile.number if contact.mobile else None
             if not number:
@@ -148,20 +166,20 @@ async def read_by_listing(
         if len(page) >= PAGE:
             flush()
     flush()
-    for rows in store.iter_ledger(exclude=seen):
-        for exp in _expected(rows).values():
+    for rows in ledger.iter_accepted(exclude=seen):
+        for exp in expected_of(rows).values():
             _collect(exp, None, report, repairs, blocked)
     return repairs, blocked
 
 
 async def read_by_gets(
-    client: SakariClient, store: StateStore, report: ReconcileReport, touched: list[str]
-) -> tuple[list[Change], list[Outcome]]:
+    client: SakariClient, ledger: Ledger, report: ReconcileReport, touched: list[str]
+) -> tuple[list[Change], list[ContactResult]]:
     """One GET per contact the run touched (cheaper than listing a much larger account)."""
     repairs: list[Change] = []
-    blocked: list[Outcome] = []
+    blocked: list[ContactResult] = []
     for start in range(0, len(touched), PAGE):
-        for exp in _expected(store.ledger_rows(touched[start : start + PAGE])).values():
+        for exp in expected_of(ledger.rows_for(touched[start : start + PAGE])).values():
             contact = None
             if exp.contact_id:
                 report.checked += 1
@@ -174,54 +192,36 @@ async def read_by_gets(
 
 
 def _collect(
-    exp: _Expected | None,
+    exp: Expected | None,
     contact: Contact | None,
     report: ReconcileReport,
     repairs: list[Change],
-    blocked: list[Outcome],
+    blocked: list[ContactResult],
 ) -> None:
     repair = judge(exp, contact, report)
     if repair is not None:
         repairs.append(repair)
     elif exp is not None and contact is not None and contact.blocked and not exp.change.blocked:
         blocked.append(
-            Outcome(exp.change, "suppressed", contact_id=contact.id, blocked_at=str(contact.blocked))
+            ContactResult(
+                exp.change, Outcome.SUPPRESSED, contact_id=contact.id, blocked_at=str(contact.blocked)
+            )
         )
 
 
-@task(name="reconcile", cache_policy=NO_CACHE)
 async def reconcile_account(
-    client: SakariClient, store: StateStore, run_id: str, *, repair: bool, merge_strategy: MergeStrategy
+    client: SakariClient, ledger: Ledger, run_id: str, *, repair: bool, merge_strategy: MergeStrategy
 ) -> ReconcileReport:
-    """Read Sakari back, record opt-outs, repair what is missing or drifted, and publish the findings."""
-    touched = store.touched_mobiles(run_id)
+    """Read Sakari back, record opt-outs, and repair what is missing or drifted (when `repair`)."""
+    touched = ledger.touched_mobiles(run_id)
     report = ReconcileReport(mode=choose_mode(len(touched), await client.count_contacts()))
-    if report.mode == "get":
-        repairs, blocked = await read_by_gets(client, store, report, touched)
+    if report.mode is Mode.GET:
+        repairs, blocked = await read_by_gets(client, ledger, report, touched)
     else:
-        repairs, blocked = await read_by_listing(client, store, report)
-    store.record_outcomes(run_id, blocked)
+        repairs, blocked = await read_by_listing(client, ledger, report)
+    ledger.record(run_id, blocked)
     if repair and repairs:
         results = await send_batch(client, repairs, merge_strategy)
-        store.record_outcomes(run_id, results)
-        report.repaired = sum(1 for r in results if r.status in ("created", "updated"))
-    await publish_reconcile(report)
+        ledger.record(run_id, results)
+        report.repaired = sum(1 for r in results if r.outcome in (Outcome.CREATED, Outcome.UPDATED))
     return report
-
-
-async def publish_reconcile(report: ReconcileReport) -> None:
-    table = [{"finding": k, "contacts": n} for k, n in report.counts.items()]
-    table += [
-        {"finding": "repaired", "contacts": report.repaired},
-        {"finding": "checked", "contacts": report.checked},
-    ]
-    await acreate_table_artifact(
-        table=table,
-        key="sakari-reconcile-summary",
-        description=f"What Sakari holds versus what we sent (read-back by {report.mode}).",
-    )
-    sample = [row for rows in report.samples.values() for row in rows]
-    if sample:
-        await acreate_table_artifact(
-            table=sample, key="sakari-reconcile-sample", description="A masked sample of each finding."
-        )

@@ -13,7 +13,7 @@ import hashlib
 import pandas as pd
 
 from sakari_sync.config import SyncParameters
-from sakari_sync.stages.report import OUTCOMES, SyncReport
+from sakari_sync.stages.report import SyncReport
 from sakari_sync.stages.transform import TransformResult
 
 
@@ -43,15 +43,20 @@ def shard_parameters(params: SyncParameters, shards: int) -> list[SyncParameters
 
 
 def combine_reports(name: str, reports: list[SyncReport]) -> SyncReport:
-    """One report for the whole sync: counts add up; the mode and watermark say if the shards differed."""
+    """One report for the whole sync: counts add up; the mode and cursor say if the shards differed."""
     modes = sorted({r.mode for r in reports})
     combined = SyncReport(sync_name=name, run_id=",".join(r.run_id for r in reports), mode="+".join(modes))
     for report in reports:
-        for field in ("extracted", "rejected", "requests", "throttled", *OUTCOMES):
-            setattr(combined, field, getattr(combined, field) + getattr(report, field))
-        for reason, n in report.rejected_by_reason.items():
-            combined.rejected_by_reason[reason] = combined.rejected_by_reason.get(reason, 0) + n
+        combined.extracted += report.extracted
+        combined.requests += report.requests
+        combined.throttled += report.throttled
+        combined.created += report.created
+        combined.updated += report.updated
+        combined.unchanged += report.unchanged
+        combined.suppressed += report.suppressed
+        combined.failed += report.failed
+        combined.add_rejects(report.rejected_by_reason)
         combined.seconds = max(combined.seconds, report.seconds)
-    watermarks = {r.watermark for r in reports}
-    combined.watermark = watermarks.pop() if len(watermarks) == 1 else None
+    cursors = {r.cursor for r in reports}
+    combined.cursor = cursors.pop() if len(cursors) == 1 else None
     return combined

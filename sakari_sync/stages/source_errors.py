@@ -21,6 +21,7 @@ from sqlalchemy.sql.expression import Executable
 
 from sakari_client.redaction import redact
 from sakari_sync.config import SourceConfig
+from sakari_sync.errors import SourceError, connection_hint
 
 __all__ = [
     "ReadOnly",
@@ -33,10 +34,6 @@ __all__ = [
 ]
 
 ReadOnly = Callable[[Engine], AbstractContextManager[Connection]]  # `sakari_sync.stages.extract.read_only`
-
-
-class SourceError(Exception):
-    """The source cannot be read as configured; the one-line message says what to fix."""
 
 
 def check_columns(names: Sequence[str], source: SourceConfig, *, where: str) -> None:
@@ -69,7 +66,7 @@ def explain_read_error(
     """Turn a failed page read into a SourceError that says which part of the config is wrong.
 
     `probe` (run with `params`) selects the source's columns and no rows: whether it fails tells a
-    broken query or bad params from a wrong column name or a watermark the database rejects.
+    broken query or bad params from a wrong column name or a stored cursor the database rejects.
     """
     if source.table is not None:
         schema, _, name = source.table.rpartition(".")
@@ -90,7 +87,10 @@ def explain_read_error(
         check_columns(names, source, where=describe_source(source))
     except SourceError as columns_error:
         return columns_error
-    return SourceError(f"reading {describe_source(source)} failed: {_db_message(exc)}; check the watermark")
+    return SourceError(
+        f"reading {describe_source(source)} failed: {_db_message(exc)}; "
+        "check the stored cursor (or run with --full-refresh)"
+    )
 
 
 def _table_names(engine: Engine, schema: str | None, read_only: ReadOnly) -> set[str] | None:
@@ -109,9 +109,9 @@ def unreachable_error(engine: Engine, exc: DBAPIError) -> SourceError:
     detail = first_line(exc.orig)
     if url.password:
         detail = detail.replace(str(url.password), "***")
+    hint = connection_hint(detail, "source.url (or the block)", url.database)
     return SourceError(
-        f"cannot connect to the source database at {where} ({_safe_url(engine)}): {detail}; "
-        "check that it is running and that source.url (or the block) is right"
+        f"cannot connect to the source database at {where} ({_safe_url(engine)}): {detail}; {hint}"
     )
 
 

@@ -6,7 +6,7 @@
 - rejects: source_key ("" when missing), reason (a key of REJECT_REASONS), detail (why, with no
   phone number or other cell value in it), mobile_masked (last four digits).
 Every column holds Python objects (`None`, never NaN, for a missing cursor).
-`dedupe_by_mobile(valid)` then keeps one row per mobile, by DEDUPE_RULE.
+Duplicates by mobile are settled across pages in the state database (state/staging.py), by one rule.
 
 A row gets one reason, the first that applies: missing_key; then the phone (stages/phones.py); then
 firstName, lastName, email, attributes and lists (stages/payload.py, stages/values.py).
@@ -20,15 +20,15 @@ cell that is not a code rejects the row (`bad_country`) only when the number nee
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from sakari_client.redaction import mask_phone
-from sakari_sync.config import MappingConfig, PhoneConfig, SyncParameters
+from sakari_sync.config import MappingConfig, PhoneConfig
+from sakari_sync.errors import ConfigError
+from sakari_sync.outcomes import DUPLICATE_MOBILE, REJECT_COLUMNS
 from sakari_sync.stages import phones
 from sakari_sync.stages.payload import BAD_EMAIL, PayloadWriter
 from sakari_sync.stages.phones import PhoneResult, normalize_phone, phone_text, resolve_region
@@ -42,7 +42,6 @@ from sakari_sync.stages.values import (
 )
 
 MISSING_KEY = "missing_key"
-DUPLICATE_MOBILE = "duplicate_mobile"
 
 REJECT_REASONS: dict[str, str] = {
     MISSING_KEY: "The key column is empty, so the row cannot be tracked.",
@@ -60,28 +59,25 @@ REJECT_REASONS: dict[str, str] = {
 }
 
 VALID_COLUMNS = ("source_key", "mobile", "cursor_sort", "cursor", "payload", "payload_hash")
-REJECT_COLUMNS = ("source_key", "reason", "detail", "mobile_masked")
-REPORT_COLUMNS = ("mobile_masked", "winner_source_key", "collapsed_source_keys", "collapsed_count")
-
-DEDUPE_RULE = (
-    "Among rows with the same mobile, the greatest (cursor_sort, source_key) wins; both are compared "
-    "as strings, code point by code point."
-)
-# The same rule for the state database, which applies it across chunks. The collation must be
-# binary: PostgreSQL `COLLATE "C"`, SQLite's default BINARY.
-DEDUPE_ORDER_SQL = "cursor_sort DESC, source_key DESC"
 
 _MASK_INPUT = 64  # mask at most this much of a raw phone cell
+
+
+def check_mapping(mapping: MappingConfig, columns: Iterable[object], where: str) -> None:
+    """Before any row is transformed: `ConfigError` naming the setting if the mapping names a column
+    the source (`where`, e.g. "source table 'contacts'") does not have."""
+    have = [str(c) for c in columns]
+    for setting, column in mapping.columns().items():
+        if column not in have:
+            raise ConfigError(
+                f"{setting} names column {column!r}, which {where} does not have; set it to one of: "
+                f"{', '.join(have)}"
+            )
 
 
 class TransformResult(NamedTuple):
     valid: pd.DataFrame
     rejects: pd.DataFrame
-
-
-def dedupe_rank(cursor_sort: str, source_key: str) -> tuple[str, str]:
-    """The de-duplication order (see DEDUPE_RULE): among one mobile's rows, the greatest wins."""
-    return (cursor_sort, source_key)
 
 
 def transform_chunk(
@@ -94,7 +90,7 @@ def transform_chunk(
 ) -> TransformResult:
     """Map a chunk of source rows to Sakari create payloads; every row is either valid or rejected.
 
-    Raises ValueError only for configuration the data cannot fix: a mapped column the chunk lacks,
+    Raises ConfigError only for configuration the data cannot fix: a mapped column the chunk lacks,
     or an unknown default region. Bad row values never raise.
     """
     mapper = _RowMapper(mapping, phone, key_column=key_column)
@@ -110,47 +106,13 @@ def transform_chunk(
     return TransformResult(_frame(mapper.valid, VALID_COLUMNS), _frame(mapper.rejects, REJECT_COLUMNS))
 
 
-def dedupe_by_mobile(valid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Keep one row per mobile by `dedupe_rank`: (winners, duplicate_mobile rejects, collapsed report).
-
-    Winners keep their order. The report has one row per collapsed mobile: mobile_masked,
-    winner_source_key, collapsed_source_keys (sorted, comma-separated) and collapsed_count.
-    """
-    mobiles: list[str] = valid["mobile"].tolist()
-    sorts: list[str] = valid["cursor_sort"].tolist()
-    keys: list[str] = valid["source_key"].tolist()
-    ranks = [dedupe_rank(c, k) for c, k in zip(sorts, keys, strict=True)]
-    best: dict[str, int] = {}
-    for i, mobile in enumerate(mobiles):
-        j = best.get(mobile)
-        if j is None or ranks[i] > ranks[j]:
-            best[mobile] = i
-    losers = [i for i, mobile in enumerate(mobiles) if best[mobile] != i]
-    winners = valid.iloc[sorted(best.values())].reset_index(drop=True)
-    rejects: list[tuple[Any, ...]] = []
-    collapsed: dict[str, list[str]] = {}
-    for i in losers:
-        winner_key = ranks[best[mobiles[i]]][1]
-        detail = f"same mobile as source key {winner_key!r}, which wins (greater cursor, then key)"
-        rejects.append((ranks[i][1], DUPLICATE_MOBILE, detail, mask_phone(mobiles[i])))
-        collapsed.setdefault(mobiles[i], []).append(ranks[i][1])
-    report = [
-        (mask_phone(m), ranks[best[m]][1], ", ".join(sorted(ks)), len(ks)) for m, ks in collapsed.items()
-    ]
-    return (
-        winners,
-        _frame(_rows_to_columns(rejects, len(REJECT_COLUMNS)), REJECT_COLUMNS),
-        _frame(_rows_to_columns(report, len(REPORT_COLUMNS)), REPORT_COLUMNS),
-    )
-
-
 class _RowMapper:
     """Maps row tuples (key, mobile, country?, then the payload's columns) into output columns."""
 
     def __init__(self, mapping: MappingConfig, phone: PhoneConfig, *, key_column: str) -> None:
         self.default_region = resolve_region(phone.default_region)
         if self.default_region is None:
-            raise ValueError(f"phone.default_region {phone.default_region!r} is not a known region code")
+            raise ConfigError(f"phone.default_region {phone.default_region!r} is not a known region code")
         self.reject_fixed_line = phone.reject_fixed_line
         self.key_column = key_column
         self.columns: list[str] = [key_column, mapping.mobile]
@@ -215,10 +177,10 @@ class _RowMapper:
 
 def _column(df: pd.DataFrame, name: str) -> pd.Series:
     if name not in df.columns:
-        raise ValueError(f"the mapping names column {name!r}, which the source rows do not have")
+        raise ConfigError(f"the mapping names column {name!r}, which the source rows do not have")
     column = df[name]
     if isinstance(column, pd.DataFrame):
-        raise ValueError(f"the source rows have more than one column named {name!r}")
+        raise ConfigError(f"the source rows have more than one column named {name!r}")
     return column
 
 
@@ -230,19 +192,3 @@ def _mask_raw(raw: Any) -> str:
 def _frame(data: Sequence[Sequence[Any]], columns: Sequence[str]) -> pd.DataFrame:
     """A frame of object columns (None stays None) from one sequence of values per column."""
     return pd.DataFrame({c: pd.Series(list(v), dtype=object) for c, v in zip(columns, data, strict=True)})
-
-
-def _rows_to_columns(rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
-    return list(zip(*rows, strict=True)) if rows else [()] * width
-
-
-@task(name="transform-page", task_run_name="transform-page-{page_no}", cache_policy=NO_CACHE)
-def transform_page(rows: pd.DataFrame, params: SyncParameters, page_no: int) -> TransformResult:
-    """Transform one page and settle duplicates inside it (the thin Prefect shell; the state database
-    settles duplicates across pages by the same rule)."""
-    source = params.source
-    result = transform_chunk(
-        rows, params.mapping, params.phone, key_column=source.key_column, cursor_column=source.cursor_column
-    )
-    winners, duplicates, _ = dedupe_by_mobile(result.valid)
-    return TransformResult(winners, pd.concat([result.rejects, duplicates], ignore_index=True))

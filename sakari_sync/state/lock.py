@@ -1,8 +1,10 @@
-"""One run of a sync at a time, enforced by a row in the state database.
+"""One run of a sync at a time, enforced by a row in the state database (`sakari_locks`).
 
-A second run of the same sync exits with a clear message instead of sending anything twice. A lock left
-by a process that died (SIGKILL, a lost machine) is taken over once it is stale: its owner on this host
-no longer exists, or its lease ran out (the holder renews it after every batch).
+A second run of the same sync stops with `AlreadyRunningError` naming the first, instead of sending
+anything twice. A lock left by a process that died (SIGKILL, a lost machine) is taken over once it is
+stale: its owner on this host no longer exists, or its lease ran out (the holder renews it after every
+batch). Taking a lock over returns what is known of the dead run (its run id and Prefect flow run id),
+so the caller can mark that flow run Crashed.
 """
 
 from __future__ import annotations
@@ -10,27 +12,24 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from sakari_sync.state.schema import metadata
+from sakari_sync.errors import AlreadyRunningError
+from sakari_sync.state.schema import locks
 
 LEASE = dt.timedelta(minutes=10)
 
-locks = sa.Table(
-    "sakari_locks",
-    metadata,
-    sa.Column("sync_name", sa.String(200), primary_key=True),
-    sa.Column("run_id", sa.String(64), nullable=False),
-    sa.Column("owner", sa.String(300), nullable=False),
-    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-)
 
+@dataclass(frozen=True)
+class DeadRun:
+    """The run whose stale lock was taken over."""
 
-class SyncLockedError(Exception):
-    """Another run of the same sync is in progress."""
+    run_id: str
+    flow_run_id: str | None
+    owner: str
 
 
 def _owner() -> str:
@@ -57,22 +56,27 @@ def _is_stale(owner: str, expires_at: dt.datetime, now: dt.datetime) -> bool:
     return False
 
 
-def acquire_lock(engine: Engine, sync_name: str, run_id: str) -> None:
-    """Take the sync's lock or raise `SyncLockedError` naming the run that holds it."""
-    metadata.create_all(engine, tables=[locks])
+def acquire_lock(
+    engine: Engine, sync_name: str, run_id: str, flow_run_id: str | None = None
+) -> DeadRun | None:
+    """Take the sync's lock, or raise `AlreadyRunningError` naming the run that holds it.
+
+    Returns the dead run whose stale lock was taken over, if there was one."""
     now = dt.datetime.now(dt.UTC)
     try:
-        _take(engine, sync_name, run_id, now)
+        return _take(engine, sync_name, run_id, flow_run_id, now)
     except sa.exc.IntegrityError:
         # Another process inserted its lock between our read and our insert.
-        _take(engine, sync_name, run_id, now)
+        return _take(engine, sync_name, run_id, flow_run_id, now)
 
 
-def _take(engine: Engine, sync_name: str, run_id: str, now: dt.datetime) -> None:
+def _take(
+    engine: Engine, sync_name: str, run_id: str, flow_run_id: str | None, now: dt.datetime
+) -> DeadRun | None:
     with engine.begin() as conn:
         held = conn.execute(sa.select(locks).where(locks.c.sync_name == sync_name)).first()
         if held is not None and held.run_id != run_id and not _is_stale(held.owner, held.expires_at, now):
-            raise SyncLockedError(
+            raise AlreadyRunningError(
                 f"sync '{sync_name}' is already running (run {held.run_id}, started "
                 f"{_aware(held.acquired_at):%Y-%m-%d %H:%M:%S} UTC by {held.owner}); "
                 "wait for it to finish, or stop it first"
@@ -81,12 +85,21 @@ def _take(engine: Engine, sync_name: str, run_id: str, now: dt.datetime) -> None
             conn.execute(locks.delete().where(locks.c.sync_name == sync_name))
         conn.execute(
             locks.insert().values(
-                sync_name=sync_name, run_id=run_id, owner=_owner(), acquired_at=now, expires_at=now + LEASE
+                sync_name=sync_name,
+                run_id=run_id,
+                owner=_owner(),
+                flow_run_id=flow_run_id,
+                acquired_at=now,
+                expires_at=now + LEASE,
             )
         )
+    if held is None or held.run_id == run_id:
+        return None
+    return DeadRun(held.run_id, held.flow_run_id, held.owner)
 
 
 def renew_lock(engine: Engine, sync_name: str, run_id: str) -> None:
+    """Extend the lease of the lock this run holds."""
     with engine.begin() as conn:
         conn.execute(
             locks.update()
@@ -96,5 +109,6 @@ def renew_lock(engine: Engine, sync_name: str, run_id: str) -> None:
 
 
 def release_lock(engine: Engine, sync_name: str, run_id: str) -> None:
+    """Give up this run's lock (nothing happens if it does not hold it)."""
     with engine.begin() as conn:
         conn.execute(locks.delete().where(locks.c.sync_name == sync_name, locks.c.run_id == run_id))

@@ -1,38 +1,45 @@
-"""The state database's tables, and how a connection to it is opened.
+"""The state database's tables (as the latest migration leaves them) and the upsert they share.
 
-One SQLAlchemy schema serves SQLite (the default, a file beside the project) and PostgreSQL (production).
+One schema serves SQLite (the default, a file beside the project) and PostgreSQL (production). The
+tables change only through the migrations in `sakari_sync/state/migrations/` (see `database.py`);
+this module describes their current shape for the queries.
 
-- `sakari_ledger`: one row per (sync, E.164 mobile): the source key that owns it, the hash and body of the
-  payload Sakari last accepted, Sakari's contact id, the status (synced, suppressed, rejected, failed) and
-  the last error. A payload is sent only when its hash differs from the accepted one or the last attempt
-  did not succeed.
-- `sakari_staging`: this run's transformed rows; de-duplication by mobile happens here, across chunks.
+- `sakari_syncs`: one row per sync: its incremental cursor (the greatest cursor value loaded) and
+  when it last changed.
+- `sakari_ledger`: one row per (sync, E.164 mobile): the source key that owns it, the hash and body of
+  the payload Sakari last accepted, Sakari's contact id, the status (`LedgerStatus`) and the last
+  refusal (code and message). A payload is sent when its hash differs from the accepted one or the
+  last attempt did not succeed.
+- `sakari_staging`: this run's transformed rows; de-duplication by mobile happens here, across pages.
 - `sakari_outcomes`: what each run did to each contact it sent (the row log a warehouse can join).
 - `sakari_rejects`: the latest run's rejected rows with their reason codes (masked, never a full phone).
-- `sakari_watermarks`, `sakari_optouts`, `sakari_rates`: the incremental cursor, the opt-outs for the
-  warehouse to honour, and the learned request rate. (`sakari_locks` lives in `sakari_sync.state.lock`.)
+- `sakari_optouts`: the mobiles that opted out, for the warehouse to honour.
+- `sakari_rates`: the request rate learned per Sakari account; `sakari_locks`: one run per sync.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
 
 metadata = sa.MetaData()
 
-# De-duplication compares cursor_sort and source_key code point by code point (the transform's rule):
+# De-duplication compares cursor_sort and source_key code point by code point (see staging.py):
 # PostgreSQL's default collation would not, so those columns use "C" there (SQLite compares binary).
-_BINARY_TEXT = sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql")
+BINARY_TEXT = sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql")
+NOW = sa.DateTime(timezone=True)
+
+syncs = sa.Table(
+    "sakari_syncs",
+    metadata,
+    sa.Column("sync_name", sa.String(200), primary_key=True),
+    sa.Column("cursor", sa.Text),
+    sa.Column("updated_at", NOW, nullable=False),
+)
 
 ledger = sa.Table(
     "sakari_ledger",
@@ -44,8 +51,9 @@ ledger = sa.Table(
     sa.Column("payload", sa.Text),
     sa.Column("contact_id", sa.String(64)),
     sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("last_error_code", sa.String(60)),
     sa.Column("last_error", sa.Text),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", NOW, nullable=False),
 )
 
 staging = sa.Table(
@@ -54,9 +62,9 @@ staging = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("sync_name", sa.String(200), nullable=False),
     sa.Column("run_id", sa.String(64), nullable=False),
-    sa.Column("source_key", _BINARY_TEXT, nullable=False),
+    sa.Column("source_key", BINARY_TEXT, nullable=False),
     sa.Column("mobile", sa.String(20), nullable=False),
-    sa.Column("cursor_sort", _BINARY_TEXT, nullable=False),
+    sa.Column("cursor_sort", BINARY_TEXT, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("payload_hash", sa.String(64), nullable=False),
     sa.Column("is_winner", sa.Boolean, nullable=False, default=True),
@@ -75,14 +83,6 @@ rejects = sa.Table(
     sa.Column("mobile_masked", sa.String(40)),
 )
 
-watermarks = sa.Table(
-    "sakari_watermarks",
-    metadata,
-    sa.Column("sync_name", sa.String(200), primary_key=True),
-    sa.Column("cursor", sa.Text, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-
 outcomes = sa.Table(
     "sakari_outcomes",
     metadata,
@@ -92,8 +92,9 @@ outcomes = sa.Table(
     sa.Column("source_key", sa.String(200), nullable=False),
     sa.Column("mobile", sa.String(20), nullable=False),
     sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("error_code", sa.String(60)),
     sa.Column("error", sa.Text),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", NOW, nullable=False),
 )
 
 optouts = sa.Table(
@@ -104,7 +105,7 @@ optouts = sa.Table(
     sa.Column("source_key", sa.String(200)),
     sa.Column("contact_id", sa.String(64)),
     sa.Column("blocked_at", sa.String(40)),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", NOW, nullable=False),
 )
 
 rates = sa.Table(
@@ -112,14 +113,19 @@ rates = sa.Table(
     metadata,
     sa.Column("endpoint", sa.String(300), primary_key=True),
     sa.Column("rate", sa.Float, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", NOW, nullable=False),
 )
 
-SENT_OK = ("synced",)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+locks = sa.Table(
+    "sakari_locks",
+    metadata,
+    sa.Column("sync_name", sa.String(200), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("owner", sa.String(300), nullable=False),
+    sa.Column("flow_run_id", sa.String(36)),
+    sa.Column("acquired_at", NOW, nullable=False),
+    sa.Column("expires_at", NOW, nullable=False),
+)
 
 
 def upsert(
@@ -147,47 +153,3 @@ def upsert(
 
 
 _DIALECT_INSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
-
-
-def connect_state(url: str) -> Engine:
-    """Open the state database and create its tables if they are missing."""
-    engine = sa.create_engine(url)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    metadata.create_all(engine)
-    return engine
-
-
-def encode_cursor(value: Any) -> str:
-    """Store a cursor value with its type, so it comes back as the same Python type."""
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        return json.dumps({"t": "datetime", "v": value.isoformat()})
-    if isinstance(value, dt.date):
-        return json.dumps({"t": "date", "v": value.isoformat()})
-    if isinstance(value, Decimal):
-        return json.dumps({"t": "decimal", "v": str(value)})
-    if hasattr(value, "item"):  # numpy scalar
-        value = value.item()
-    return json.dumps({"t": type(value).__name__, "v": value})
-
-
-def decode_cursor(text: str) -> Any:
-    raw = json.loads(text)
-    kind, value = raw["t"], raw["v"]
-    if kind == "datetime":
-        return dt.datetime.fromisoformat(value)
-    if kind == "date":
-        return dt.date.fromisoformat(value)
-    if kind == "decimal":
-        return Decimal(value)
-    return value

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from sakari_sync.config import SourceConfig
-from sakari_sync.stages.extract import SourceError, connect_source, iter_pages
+from sakari_sync.stages.extract import SourceError, engine_from_url, iter_pages
 from tests.extract.conftest import MakeTable
 
 ROWS = [{"id": i, "name": f"n{i}", "updated_at": "2024-01-01 00:00:00"} for i in (1, 2, 3)]
@@ -18,11 +18,11 @@ ROWS = [{"id": i, "name": f"n{i}", "updated_at": "2024-01-01 00:00:00"} for i in
 
 def source_error(engine: Engine | str, **kw: Any) -> str:
     """The message of the SourceError that reading this source raises (asserting it is one line)."""
-    watermark = kw.pop("watermark", None)
+    cursor = kw.pop("cursor", None)
     kw.setdefault("table", None if "query" in kw else "contacts")
     src = SourceConfig(url="sqlite://", chunk_size=kw.pop("chunk_size", 2), **kw)
     with pytest.raises(SourceError) as info:
-        list(iter_pages(engine, src, watermark=watermark))
+        list(iter_pages(engine, src, cursor=cursor))
     message = str(info.value)
     assert "\n" not in message
     assert len(message) < 400
@@ -47,14 +47,14 @@ def test_missing_key_column_lists_the_columns(engine: Engine, make_table: MakeTa
     )
 
 
-@pytest.mark.parametrize("watermark", [None, "2024-01-01"])
+@pytest.mark.parametrize("cursor", [None, "2024-01-01"])
 def test_missing_cursor_column_lists_the_columns(
-    engine: Engine, make_table: MakeTable, watermark: str | None
+    engine: Engine, make_table: MakeTable, cursor: str | None
 ) -> None:
     """A cursor column the source lacks is caught on full refreshes too, not only incremental runs."""
     make_table(ROWS)
     message = source_error(
-        engine, query="SELECT id, name FROM contacts", cursor_column="updated", watermark=watermark
+        engine, query="SELECT id, name FROM contacts", cursor_column="updated", cursor=cursor
     )
     assert message == (
         "source cursor column 'updated' not found in source.query; "
@@ -123,11 +123,11 @@ def test_null_keys_are_refused(engine: Engine, make_table: MakeTable) -> None:
     )
 
 
-def test_watermark_needs_a_cursor_column(engine: Engine, make_table: MakeTable) -> None:
+def test_a_stored_cursor_needs_a_cursor_column(engine: Engine, make_table: MakeTable) -> None:
     """An incremental read of a source without a cursor column says how to fix the config."""
     make_table(ROWS)
-    assert source_error(engine, watermark="2024-01-01") == (
-        "a watermark needs source.cursor_column; set it, or run a full refresh"
+    assert source_error(engine, cursor="2024-01-01") == (
+        "a stored cursor needs source.cursor_column; set it, or run a full refresh"
     )
 
 
@@ -144,7 +144,7 @@ def test_async_driver_is_refused() -> None:
     with pytest.raises(
         SourceError, match=r"^source.url uses the async driver 'aiosqlite'; use a sync driver"
     ):
-        connect_source(src)
+        engine_from_url(src.url or "")
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pymssql") is not None, reason="pymssql is installed")
@@ -152,4 +152,4 @@ def test_missing_driver_package_is_named() -> None:
     """A URL whose driver package is not installed says which package is missing."""
     src = SourceConfig(url="mssql+pymssql://u:pw@db.example/x", table="contacts")
     with pytest.raises(SourceError, match=r"^source.url needs the Python package 'pymssql'"):
-        connect_source(src)
+        engine_from_url(src.url or "")

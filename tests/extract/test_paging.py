@@ -65,25 +65,25 @@ def test_identifiers_are_quoted_for_the_dialect(engine: Engine) -> None:
         conn.execute(text('CREATE TABLE "Contact List" ("Select" INTEGER PRIMARY KEY, "Order" TEXT)'))
         conn.execute(text("INSERT INTO \"Contact List\" VALUES (1, 'a'), (2, 'b')"))
     src = source(table="Contact List", key_column="Select", cursor_column="Order")
-    assert [int(i) for i in next(iter_pages(engine, src, watermark="b")).rows["Select"]] == [2]
+    assert [int(i) for i in next(iter_pages(engine, src, cursor="b")).rows["Select"]] == [2]
 
 
-def test_incremental_keeps_rows_at_the_watermark(engine: Engine, make_table: MakeTable) -> None:
-    """With a watermark, rows whose cursor is >= it (ties included) and NULL cursors are read."""
+def test_incremental_keeps_rows_at_the_stored_cursor(engine: Engine, make_table: MakeTable) -> None:
+    """With a stored cursor, rows whose cursor is >= it (ties included) and NULL cursors are read."""
     data = rows(9)
     for row, stamp in zip(data, ["2024-01-01"] * 3 + ["2024-01-02"] * 3 + ["2024-01-03"] * 2, strict=False):
         row["updated_at"] = f"{stamp} 00:00:00"
     data[-1]["updated_at"] = None
     make_table(data)
     src = source(cursor_column="updated_at")
-    assert ids(engine, src, watermark="2024-01-02 00:00:00") == [40, 50, 60, 70, 80, 90]
-    assert ids(engine, src, watermark="2024-01-03 00:00:00") == [70, 80, 90]
+    assert ids(engine, src, cursor="2024-01-02 00:00:00") == [40, 50, 60, 70, 80, 90]
+    assert ids(engine, src, cursor="2024-01-03 00:00:00") == [70, 80, 90]
 
 
 def test_full_refresh_reads_everything_and_reports_the_high_water_mark(
     engine: Engine, make_table: MakeTable
 ) -> None:
-    """Without a watermark every row is read; the greatest cursor over all pages is the next watermark."""
+    """Without a stored cursor every row is read; the greatest cursor over all pages is the next one."""
     data = rows(10)
     data[2]["updated_at"] = "2024-03-05 10:00:00"  # on the first page, not the last
     make_table(data)
@@ -92,16 +92,16 @@ def test_full_refresh_reads_everything_and_reports_the_high_water_mark(
     assert str(max(p.max_cursor for p in pages)) == "2024-03-05 10:00:00"
 
 
-def test_watermark_may_be_a_datetime_or_its_text(engine: Engine, make_table: MakeTable) -> None:
-    """A stored watermark works whether it comes back as a datetime or as the string it printed as."""
+def test_a_stored_cursor_may_be_a_datetime_or_its_text(engine: Engine, make_table: MakeTable) -> None:
+    """A stored cursor works whether it comes back as a datetime or as the string it printed as."""
     import datetime as dt
 
     data = rows(3)
     data[2]["updated_at"] = "2024-02-01 00:00:00"
     make_table(data)
     src = source(cursor_column="updated_at")
-    assert ids(engine, src, watermark=dt.datetime(2024, 2, 1)) == [30]
-    assert ids(engine, src, watermark="2024-02-01 00:00:00") == [30]
+    assert ids(engine, src, cursor=dt.datetime(2024, 2, 1)) == [30]
+    assert ids(engine, src, cursor="2024-02-01 00:00:00") == [30]
 
 
 def test_a_page_can_be_reread_from_its_after_key(engine: Engine, make_table: MakeTable) -> None:

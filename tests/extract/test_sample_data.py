@@ -134,7 +134,7 @@ def test_mutation_is_exactly_what_an_incremental_read_returns(tmp_path: Path) ->
     assert classify(before[change.invalidated]["phone"], before[change.invalidated]["country"])[0] == "mobile"
     assert classify(after[change.invalidated]["phone"], after[change.invalidated]["country"])[0] == "invalid"
     src = SourceConfig(url=url, table="contacts", cursor_column="updated_at", chunk_size=7)
-    read = {int(i) for page in iter_pages(url, src, watermark=mark) for i in page.rows["id"]}
+    read = {int(i) for page in iter_pages(url, src, cursor=mark) for i in page.rows["id"]}
     at_mark = {i for i, r in before.items() if r["updated_at"] == mark}
     assert read == {*change.updated, *change.inserted, change.invalidated, *at_mark}
 

@@ -8,7 +8,7 @@ import pytest
 
 from sakari_sync.app.runner import register_blocks, save_sakari_block
 from sakari_sync.blocks.sakari import SakariCredentials
-from sakari_sync.config import ConfigError
+from sakari_sync.errors import ConfigError
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

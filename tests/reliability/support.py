@@ -22,7 +22,8 @@ from sakari_sync.config import SyncParameters
 from sakari_sync.sample_data import SEGMENTS, create_sample_warehouse, sample_mapping
 from sakari_sync.stages.extract import iter_pages
 from sakari_sync.stages.report import SyncReport
-from sakari_sync.stages.transform import dedupe_by_mobile, transform_chunk
+from sakari_sync.stages.transform import transform_chunk
+from tests.support.dedupe import split_winners
 
 LISTS = list(SEGMENTS)  # includes the pipeline fixtures' "newsletter" and "vip"
 CLI = str(Path(sys.executable).with_name("sakari-sync"))
@@ -91,7 +92,7 @@ def expected_state(params: SyncParameters) -> dict[str, dict[str, Any]]:
         key_column=params.source.key_column,
         cursor_column=params.source.cursor_column,
     )
-    winners, _, _ = dedupe_by_mobile(result.valid)
+    winners, _ = split_winners(result.valid)
     return {m: project(json.loads(p)) for m, p in zip(winners["mobile"], winners["payload"], strict=True)}
 
 

@@ -52,29 +52,31 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "unreachable database": (
         {"source": {"url": "postgresql+psycopg://postgres@127.0.0.1:1/test"}},
-        r"cannot connect to the source database at 127\.0\.0\.1:1 .*; check that it is running and that "
-        r"source\.url \(or the block\) is right",
+        r"cannot connect to the source database at 127\.0\.0\.1:1 .*; check that the database server is "
+        r"running and that source\.url \(or the block\) names it",
     ),
     "wrong Sakari credentials": (
         {"sakari": {"block": "sakari-wrong-secret"}},
-        r"Sakari refused the credentials \(401\): check the block's client id and client secret",
+        r"Sakari refused the credentials \(401\): check the Sakari block's client id and client secret",
     ),
     "wrong account id": (
         {"sakari": {"block": "sakari-wrong-account"}},
-        r"Sakari refused the account id \(403 ACCT-008\): check the block's account id",
+        r"Sakari refused the account id \(403 ACCT-008\): check the Sakari block's account id",
     ),
     "unknown list id": (
         {"mapping": {"lists": {"constant": ["no-such-list"]}}},
-        r"Sakari refused the first 4 contacts of the run, each with EMU-LIST-UNKNOWN: Unknown list id: "
-        r"no-such-list; that is the configuration, not the data: check the list ids in mapping\.lists",
+        r"Sakari refused 4 of the last 4 contacts with EMU-LIST-UNKNOWN \(.*\); that is the setup, not the "
+        r"data: check mapping\.lists\.ids: every refused contact joins list id no-such-list, then run again",
     ),
     "missing Sakari block": (
         {"sakari": {"block": "no-such-block"}},
-        r".*no-such-block.*; save it first \(sakari-sync blocks save --help\)",
+        r"sakari\.block names block 'no-such-block', which the Prefect server at http://.* does not have; "
+        r"save it with `sakari-sync blocks save --name no-such-block`",
     ),
     "Sakari down": (
         {"sakari": {"block": "sakari-down", "retry_attempts": 2, "retry_timeout": 2}},
-        r"Sakari kept failing \(EMU-FAULT-50[03]: .*\) for 4 contacts in a row, .*check that Sakari is up",
+        r"Sakari at http://127\.0\.0\.1:\d+/accounts/demo-account kept failing \(.*\) for 4 contacts in a "
+        r"row, .*check that Sakari is up",
     ),
 }
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sakari_emulator.server import EmulatorServer
-from sakari_sync.stages.load import FAILURES_TO_TRIP, SakariUnavailableError
+from sakari_sync.errors import SakariUnavailableError
+from sakari_sync.stages.breaker import FAILURES_TO_TRIP
 from tests.reliability.support import (
     count_requests,
     creates,
@@ -49,21 +50,23 @@ def test_sakari_down_stops_the_run_after_its_retry_budget_and_the_next_run_sends
         run_sync(params)
     took = time.monotonic() - started
     message = str(stopped.value)
-    assert message.startswith("Sakari kept failing (EMU-FAULT-50"), message
-    assert "stay pending for the next run: check that Sakari is up, then run again" in message
+    assert message.startswith(f"Sakari at {emulator.url}/accounts/demo-account kept failing ("), message
+    assert "stay pending for the next run: check that Sakari is up and reachable, then run again" in message
     assert took < 30, f"the run took {took:.0f} s to give up"
     tried = count_requests(emulator, "POST")
     assert tried <= 2 * BATCH * ATTEMPTS, "the load stopped instead of trying every contact"
     statuses = ledger_statuses(params)
     assert set(statuses) == {"failed"}, statuses
     assert FAILURES_TO_TRIP <= statuses["failed"] < len(expected), "the others have no ledger row: pending"
-    assert state_rows(params, "SELECT cursor FROM sakari_watermarks") == [], "the cursor did not move"
+    assert state_rows(params, "SELECT cursor FROM sakari_syncs WHERE cursor IS NOT NULL") == [], (
+        "the cursor did not move"
+    )
     assert sakari_contacts(emulator) == []
 
     set_faults(emulator, error_rate=0.0)
     report = run_sync(params)
     assert (report.created, report.failed) == (len(expected), 0)
-    assert report.watermark is not None
+    assert report.cursor is not None
     assert not any(differences(expected, sakari_contacts(emulator)).values())
     assert creates(emulator) == len(expected)
     assert set(ledger_statuses(params)) == {"synced"}

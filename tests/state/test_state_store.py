@@ -11,16 +11,41 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sakari_sync.state.lock import SyncLockedError, acquire_lock, locks, release_lock
-from sakari_sync.state.schema import connect_state, decode_cursor, encode_cursor, ledger, optouts
-from sakari_sync.state.store import Outcome, StateStore
+from sakari_sync.config import MappingConfig, PhoneConfig
+from sakari_sync.errors import AlreadyRunningError
+from sakari_sync.outcomes import Change, ContactResult, Outcome, Refusal
+from sakari_sync.stages.transform import transform_chunk
+from sakari_sync.state.cursor import decode_cursor, encode_cursor, read_cursor, write_cursor
+from sakari_sync.state.database import connect_state
+from sakari_sync.state.ledger import Ledger
+from sakari_sync.state.lock import acquire_lock, release_lock
+from sakari_sync.state.schema import ledger, locks, optouts
+from sakari_sync.state.staging import Staging
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest) -> StateStore:
+class Store:
+    """One sync's staging and ledger on a test database."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.staging = Staging(engine, "test")
+        self.ledger = Ledger(engine, "test")
+
+    def changes(self, run_id: str, batch_size: int = 10) -> list[Change]:
+        return [c for batch in self.staging.iter_changes(run_id, batch_size) for c in batch]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest) -> Store:
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
-    return StateStore(connect_state(url), "test")
+    return Store(connect_state(url))
+
+
+def failed(change: Change, code: str | None = None) -> ContactResult:
+    return ContactResult(change, Outcome.FAILED, refusal=Refusal(code, "Service unavailable", 503))
 
 
 def valid_rows(*rows: tuple[str, str, str, dict[str, Any]]) -> pd.DataFrame:
@@ -43,17 +68,18 @@ def valid_rows(*rows: tuple[str, str, str, dict[str, Any]]) -> pd.DataFrame:
 NO_REJECTS = pd.DataFrame(columns=["source_key", "reason", "detail", "mobile_masked"])
 
 
-def test_duplicates_across_chunks_keep_the_greatest_cursor_then_key(store: StateStore) -> None:
-    store.stage(
+def test_duplicates_across_chunks_keep_the_greatest_cursor_then_key(store: Store) -> None:
+    """Rows sharing a mobile across pages: the greatest (cursor, key) wins, the others are rejects."""
+    staging = store.staging
+    staging.stage(
         "r1", valid_rows(("1", "+14155550001", "2026-01-02", {}), ("2", "+14155550002", "x", {})), NO_REJECTS
     )
-    store.stage(
+    staging.stage(
         "r1", valid_rows(("3", "+14155550001", "2026-01-03", {}), ("4", "+14155550002", "x", {})), NO_REJECTS
     )
-    assert store.resolve_duplicates("r1") == 2
-    winners = {c.source_key for batch in store.iter_changes("r1", 10) for c in batch}
-    assert winners == {"3", "4"}
-    rejects = store.rejects_for("r1")
+    assert staging.resolve_duplicates("r1") == 2
+    assert {c.source_key for c in store.changes("r1")} == {"3", "4"}
+    rejects = staging.rejects_for("r1")
     assert {(r["source_key"], r["reason"]) for r in rejects} == {
         ("1", "duplicate_mobile"),
         ("2", "duplicate_mobile"),
@@ -62,29 +88,27 @@ def test_duplicates_across_chunks_keep_the_greatest_cursor_then_key(store: State
     assert not any("+1415555" in (r["detail"] or "") + (r["mobile_masked"] or "") for r in rejects)
 
 
-def test_only_payloads_sakari_has_not_accepted_are_pending(store: StateStore) -> None:
+def test_only_payloads_sakari_has_not_accepted_are_pending(store: Store) -> None:
+    """An accepted payload is not sent again while unchanged; a failed one is; an update knows its id."""
+    staging = store.staging
     rows = valid_rows(
         ("1", "+14155550001", "", {"firstName": "A"}), ("2", "+14155550002", "", {"firstName": "B"})
     )
-    store.stage("r1", rows, NO_REJECTS)
-    changes = [c for batch in store.iter_changes("r1", 1) for c in batch]
+    staging.stage("r1", rows, NO_REJECTS)
+    changes = store.changes("r1", batch_size=1)
     assert [c.mobile for c in changes] == ["+14155550001", "+14155550002"], (
         "keyset pages cover every row once"
     )
-    store.record_outcomes(
-        "r1", [Outcome(changes[0], "created", contact_id="c1"), Outcome(changes[1], "failed", error="503")]
+    store.ledger.record(
+        "r1", [ContactResult(changes[0], Outcome.CREATED, contact_id="c1"), failed(changes[1])]
     )
-    store.clear_staging()
-    changed = valid_rows(
-        ("1", "+14155550001", "", {"firstName": "A"}), ("2", "+14155550002", "", {"firstName": "B"})
-    )
-    store.stage("r2", changed, NO_REJECTS)
-    assert store.count_plan("r2") == {"winners": 2, "pending": 1}, (
-        "the failed one is sent again, the accepted not"
-    )
-    store.clear_staging()
-    store.stage("r3", valid_rows(("1", "+14155550001", "", {"firstName": "A2"})), NO_REJECTS)
-    [[change]] = list(store.iter_changes("r3", 10))
+    staging.clear()
+    staging.stage("r2", rows, NO_REJECTS)
+    plan = staging.count_plan("r2")
+    assert (plan.winners, plan.pending) == (2, 1), "the failed one is sent again, the accepted not"
+    staging.clear()
+    staging.stage("r3", valid_rows(("1", "+14155550001", "", {"firstName": "A2"})), NO_REJECTS)
+    [change] = store.changes("r3")
     assert change.known_contact_id == "c1"
     assert json.loads(change.previous_payload or "{}")["firstName"] == "A"
 
@@ -102,20 +126,33 @@ def test_only_payloads_sakari_has_not_accepted_are_pending(store: StateStore) ->
     ],
 )
 def test_the_cursor_comes_back_as_the_type_it_was(value: Any) -> None:
+    """A stored cursor decodes to the same value and Python type."""
     back = decode_cursor(encode_cursor(value))
     assert back == value
     assert isinstance(back, type(value.to_pydatetime() if isinstance(value, pd.Timestamp) else value))
 
 
-def test_a_second_run_of_the_same_sync_is_refused_while_the_first_holds_the_lock(store: StateStore) -> None:
+def test_the_cursor_is_kept_per_sync(store: Store) -> None:
+    """Each sync reads back its own cursor; a sync that never stored one has none."""
+    write_cursor(store.engine, "test", dt.datetime(2026, 1, 2, 3, 4, 5))
+    write_cursor(store.engine, "test", dt.datetime(2026, 2, 3, 4, 5, 6))
+    write_cursor(store.engine, "other", 7)
+    assert read_cursor(store.engine, "test") == dt.datetime(2026, 2, 3, 4, 5, 6)
+    assert read_cursor(store.engine, "other") == 7
+    assert read_cursor(store.engine, "never") is None
+
+
+def test_a_second_run_of_the_same_sync_is_refused_while_the_first_holds_the_lock(store: Store) -> None:
+    """A running sync's lock refuses a second run, naming the first, until it is released."""
     acquire_lock(store.engine, "test", "run-a")
-    with pytest.raises(SyncLockedError, match="already running"):
+    with pytest.raises(AlreadyRunningError, match="already running"):
         acquire_lock(store.engine, "test", "run-b")
     release_lock(store.engine, "test", "run-a")
     acquire_lock(store.engine, "test", "run-b")
 
 
-def test_a_lock_left_by_a_dead_process_is_taken_over(store: StateStore) -> None:
+def test_a_lock_left_by_a_dead_process_is_taken_over(store: Store) -> None:
+    """The lock of a process that no longer exists is taken over, naming the dead run's flow run."""
     import socket
     import subprocess
 
@@ -128,15 +165,18 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(store: StateStore) -> None:
                 sync_name="test",
                 run_id="crashed",
                 owner=f"{socket.gethostname()}:{dead.pid}",
+                flow_run_id="8f1b1c2e-0000-4000-8000-000000000001",
                 acquired_at=now,
                 expires_at=now + dt.timedelta(hours=1),
             )
         )
-    acquire_lock(store.engine, "test", "next")
+    taken = acquire_lock(store.engine, "test", "next")
+    assert taken is not None
+    assert (taken.run_id, taken.flow_run_id) == ("crashed", "8f1b1c2e-0000-4000-8000-000000000001")
 
 
 def test_outcomes_recorded_again_update_the_ledger_in_batches_and_keep_what_sakari_accepted(
-    store: StateStore,
+    store: Store,
 ) -> None:
     """A failed resend keeps the accepted payload and contact id; an update replaces them; a
     contact suppressed twice leaves one opt-out row."""
@@ -145,30 +185,30 @@ def test_outcomes_recorded_again_update_the_ledger_in_batches_and_keep_what_saka
         ("2", "+14155550002", "", {"firstName": "B"}),
         ("3", "+14155550003", "", {"firstName": "C"}),
     )
-    store.stage("r1", first, NO_REJECTS)
-    a, b, c = (change for batch in store.iter_changes("r1", 10) for change in batch)
-    store.record_outcomes(
+    store.staging.stage("r1", first, NO_REJECTS)
+    a, b, c = store.changes("r1")
+    store.ledger.record(
         "r1",
         [
-            Outcome(a, "created", contact_id="c1"),
-            Outcome(b, "created", contact_id="c2"),
-            Outcome(c, "suppressed"),
+            ContactResult(a, Outcome.CREATED, contact_id="c1"),
+            ContactResult(b, Outcome.CREATED, contact_id="c2"),
+            ContactResult(c, Outcome.SUPPRESSED),
         ],
     )
-    store.clear_staging()
+    store.staging.clear()
     second = valid_rows(
         ("1", "+14155550001", "", {"firstName": "A2"}),
         ("2", "+14155550002", "", {"firstName": "B2"}),
         ("3", "+14155550003", "", {"firstName": "C2"}),
     )
-    store.stage("r2", second, NO_REJECTS)
-    a2, b2, c2 = (change for batch in store.iter_changes("r2", 10) for change in batch)
-    store.record_outcomes(
+    store.staging.stage("r2", second, NO_REJECTS)
+    a2, b2, c2 = store.changes("r2")
+    store.ledger.record(
         "r2",
         [
-            Outcome(a2, "failed", error="503"),
-            Outcome(b2, "updated", contact_id="c2"),
-            Outcome(c2, "suppressed", contact_id="c3", blocked_at="2026-01-01"),
+            failed(a2, "EMU-FAULT-503"),
+            ContactResult(b2, Outcome.UPDATED, contact_id="c2"),
+            ContactResult(c2, Outcome.SUPPRESSED, contact_id="c3", blocked_at="2026-01-01"),
         ],
     )
     with store.engine.connect() as conn:
@@ -179,11 +219,51 @@ def test_outcomes_recorded_again_update_the_ledger_in_batches_and_keep_what_saka
         a.payload_hash,
         "c1",
     )
-    assert rows[a.mobile].last_error == "503"
+    assert (rows[a.mobile].last_error_code, rows[a.mobile].last_error) == (
+        "EMU-FAULT-503",
+        "Service unavailable",
+    )
     assert (rows[b.mobile].status, rows[b.mobile].payload_hash) == ("synced", b2.payload_hash)
     assert (rows[c.mobile].status, rows[c.mobile].contact_id) == ("suppressed", "c3")
     assert [tuple(r) for r in opted_out] == [(c.mobile, "c3")]
-    store.clear_staging()
-    store.stage("r3", second, NO_REJECTS)
-    pending = {change.mobile: change.blocked for batch in store.iter_changes("r3", 10) for change in batch}
+    store.staging.clear()
+    store.staging.stage("r3", second, NO_REJECTS)
+    pending = {change.mobile: change.blocked for change in store.changes("r3")}
     assert pending == {a.mobile: False, c.mobile: True}, "the failed one is sent again; the opt-out never is"
+
+
+@given(st.permutations([("a", "+1A", "2"), ("b", "+1A", "10"), ("c", "+1A", "2"), ("d", "+1B", "")]))
+@settings(max_examples=12, deadline=None)
+def test_the_winner_does_not_depend_on_the_order_rows_arrive(rows: list[tuple[str, str, str]]) -> None:
+    """The rule is a total order on (cursor_sort, source_key), so staging rows in any order, over any
+    pages, picks the same winners."""
+    store = Store(connect_state("sqlite://"))
+    for key, mobile, sort in rows:  # one page per row: the rule holds across pages
+        store.staging.stage("r", valid_rows((key, mobile, sort, {})), NO_REJECTS)
+    store.staging.resolve_duplicates("r")
+    assert sorted(c.source_key for c in store.changes("r")) == ["c", "d"]
+    assert sorted(r["source_key"] for r in store.staging.rejects_for("r")) == ["a", "b"]
+
+
+def test_a_newer_cursor_wins_across_time_zones() -> None:
+    """10:00+02:00 is earlier than 09:00 UTC: the transform's cursor_sort makes staging pick 'old'."""
+    frame = pd.DataFrame(
+        {
+            "id": ["old", "new"],
+            "phone": ["4155550100", "+14155550100"],
+            "updated": [
+                dt.datetime(2024, 1, 1, 9, tzinfo=dt.UTC),
+                dt.datetime(2024, 1, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+            ],
+        }
+    )
+    result = transform_chunk(
+        frame, MappingConfig(mobile="phone"), PhoneConfig(), key_column="id", cursor_column="updated"
+    )
+    store = Store(connect_state("sqlite://"))
+    store.staging.stage("r", result.valid, result.rejects)
+    store.staging.resolve_duplicates("r")
+    assert [c.source_key for c in store.changes("r")] == ["old"]
+    [loser] = store.staging.rejects_for("r")
+    assert (loser["source_key"], loser["reason"]) == ("new", "duplicate_mobile")
+    assert "'old'" in loser["detail"]

@@ -9,7 +9,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from sakari_sync.stages.transform import REJECT_REASONS, dedupe_by_mobile, transform_chunk
+from sakari_sync.outcomes import DUPLICATE_MOBILE
+from sakari_sync.stages.transform import REJECT_REASONS, transform_chunk
+from tests.support.dedupe import split_winners
 from tests.transform.nasty_rows import COLUMNS, MAPPING, PHONE, ROWS, Nasty, cells_of
 
 Outcome = tuple[str, Any]  # ("sent", payload dict) or ("rejected", reason)
@@ -21,14 +23,15 @@ def outcomes() -> dict[str, Outcome]:
     """Every corpus row's outcome, by source key ('#<position>' for rows without one)."""
     frame = pd.DataFrame([cells_of(i, row) for i, row in enumerate(ROWS)], columns=list(COLUMNS))
     result = transform_chunk(frame, MAPPING, PHONE, key_column="id", cursor_column="updated_at")
-    winners, duplicates, _ = dedupe_by_mobile(result.valid)
+    winners, losers = split_winners(result.valid)
     found: dict[str, Outcome] = {}
-    for rejects in (result.rejects, duplicates):
-        for key, reason, detail in zip(
-            rejects["source_key"], rejects["reason"], rejects["detail"], strict=True
-        ):
-            position = _POSITION.match(detail)
-            found[f"#{position.group(1)}" if position else key] = ("rejected", reason)
+    for key, reason, detail in zip(
+        result.rejects["source_key"], result.rejects["reason"], result.rejects["detail"], strict=True
+    ):
+        position = _POSITION.match(detail)
+        found[f"#{position.group(1)}" if position else key] = ("rejected", reason)
+    for key in losers["source_key"]:
+        found[key] = ("rejected", DUPLICATE_MOBILE)
     for key, payload in zip(winners["source_key"], winners["payload"], strict=True):
         found[key] = ("sent", json.loads(payload))
     assert len(found) == len(ROWS), "every row has exactly one outcome"

@@ -1,8 +1,7 @@
-"""transform_chunk and dedupe_by_mobile: the frames they return, and what they never do."""
+"""transform_chunk: the frames it returns, and what it never does (duplicates are settled in staging)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -13,14 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sakari_sync.config import ListMapping, MappingConfig, PhoneConfig
+from sakari_sync.errors import ConfigError
+from sakari_sync.outcomes import REJECT_COLUMNS
 from sakari_sync.stages.payload import canonical_json
 from sakari_sync.stages.transform import (
-    REJECT_COLUMNS,
     REJECT_REASONS,
-    REPORT_COLUMNS,
     VALID_COLUMNS,
-    dedupe_by_mobile,
-    dedupe_rank,
     transform_chunk,
 )
 from tests.transform.strategies import any_cell
@@ -73,20 +70,20 @@ def test_empty_chunk_gives_empty_frames():
 
 
 def test_a_missing_mapped_column_is_a_configuration_error():
-    """A mapped column the chunk lacks raises ValueError naming it, before any row is read."""
-    with pytest.raises(ValueError, match="'email'"):
+    """A mapped column the chunk lacks raises ConfigError naming it, before any row is read."""
+    with pytest.raises(ConfigError, match="'email'"):
         _transform(
             pd.DataFrame({"id": [1], "phone": ["4155550100"], "updated": [1]}), MappingConfig(email="email")
         )
 
 
 def test_an_unknown_default_region_is_a_configuration_error():
-    """phone.default_region must be a region libphonenumber knows."""
+    """phone.default_region must be a region libphonenumber knows (the transform checks it too, for
+    settings built without validation)."""
     frame = pd.DataFrame({"id": [1], "phone": ["4155550100"]})
-    with pytest.raises(ValueError, match="XX"):
-        transform_chunk(
-            frame, MappingConfig(), PhoneConfig(default_region="XX"), key_column="id", cursor_column=None
-        )
+    phone = PhoneConfig.model_construct(default_region="XX", reject_fixed_line=True)
+    with pytest.raises(ConfigError, match="XX"):
+        transform_chunk(frame, MappingConfig(), phone, key_column="id", cursor_column=None)
 
 
 def test_reject_details_never_show_the_phone_number():
@@ -116,70 +113,6 @@ def test_transform_never_raises_and_accounts_for_every_row(rows):
     for payload, payload_hash in zip(result.valid["payload"], result.valid["payload_hash"], strict=True):
         assert canonical_json(json.loads(payload)) == payload
         assert hashlib.sha256(payload.encode()).hexdigest() == payload_hash
-
-
-def _valid(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(key, mobile, sort, None, "{}", "h") for key, mobile, sort in rows], columns=list(VALID_COLUMNS)
-    )
-
-
-def test_dedupe_keeps_the_greatest_cursor_then_key():
-    """Per mobile the greatest (cursor_sort, source_key) wins; losers name the winner; the report sums up."""
-    valid = _valid(
-        [
-            ("1", "+1A", "2024-02"),
-            ("2", "+1A", "2024-03"),
-            ("3", "+1B", "x"),
-            ("9", "+1B", "x"),
-            ("5", "+1C", ""),
-        ]
-    )
-    winners, rejects, report = dedupe_by_mobile(valid)
-    assert winners["source_key"].tolist() == ["2", "9", "5"]
-    assert rejects[["source_key", "reason"]].values.tolist() == [
-        ["1", "duplicate_mobile"],
-        ["3", "duplicate_mobile"],
-    ]
-    assert "'2'" in rejects["detail"].iloc[0]
-    assert tuple(report.columns) == REPORT_COLUMNS
-    assert report[["winner_source_key", "collapsed_source_keys", "collapsed_count"]].values.tolist() == [
-        ["2", "1", 1],
-        ["9", "3", 1],
-    ]
-
-
-@given(st.permutations([("a", "+1A", "2"), ("b", "+1A", "10"), ("c", "+1A", "2"), ("d", "+1B", "")]))
-def test_dedupe_winner_does_not_depend_on_row_order(rows):
-    """The rule is a total order on (cursor_sort, source_key), so shuffling rows changes nothing."""
-    winners, rejects, _ = dedupe_by_mobile(_valid(rows))
-    assert sorted(winners["source_key"]) == ["c", "d"]
-    assert sorted(rejects["source_key"]) == ["a", "b"]
-    assert max(dedupe_rank(s, k) for k, _, s in rows if k != "d") == ("2", "c")
-
-
-def test_dedupe_without_duplicates_changes_nothing():
-    """All mobiles distinct: every row wins, no rejects, an empty report."""
-    valid = _valid([("1", "+1A", ""), ("2", "+1B", "")])
-    winners, rejects, report = dedupe_by_mobile(valid)
-    assert winners.equals(valid)
-    assert (len(rejects), len(report)) == (0, 0)
-
-
-def test_cursor_column_of_datetimes_orders_duplicates():
-    """A newer updated_at wins across timezones: 10:00+02:00 is earlier than 09:00 UTC."""
-    frame = pd.DataFrame(
-        {
-            "id": ["old", "new"],
-            "phone": ["4155550100", "+14155550100"],
-            "updated": [
-                dt.datetime(2024, 1, 1, 9, tzinfo=dt.UTC),
-                dt.datetime(2024, 1, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=2))),
-            ],
-        }
-    )
-    winners, _, _ = dedupe_by_mobile(_transform(frame, MappingConfig(mobile="phone")).valid)
-    assert winners["source_key"].tolist() == ["old"]
 
 
 def test_pandas_extension_dtypes_read_like_python_values():

@@ -1,0 +1,145 @@
+"""The ledger: per mobile, what Sakari last accepted and how the last attempt went; the row log of
+every run's outcomes; and the opt-outs. Written once per batch, in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from sakari_sync.outcomes import ContactResult, LedgerStatus
+from sakari_sync.state.schema import ledger, optouts, outcomes, upsert
+
+
+def now() -> dt.datetime:
+    """The time the state database stores: aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Ledger:
+    """One sync's ledger, row log and opt-outs."""
+
+    def __init__(self, engine: Engine, sync_name: str) -> None:
+        self.engine = engine
+        self.sync_name = sync_name
+
+    def record(self, run_id: str, results: Sequence[ContactResult]) -> None:
+        """Write one batch's results to the row log, the ledger and the opt-outs, in one transaction."""
+        at = now()
+        latest = {r.change.mobile: r for r in results}  # a mobile is written once per statement
+        with self.engine.begin() as conn:
+            if results:
+                conn.execute(outcomes.insert(), [self._log_row(run_id, r, at) for r in results])
+            self._upsert_ledger(conn, list(latest.values()), at)
+            self._upsert_optouts(
+                conn, [r for r in latest.values() if r.blocked_at or r.outcome == "suppressed"], at
+            )
+
+    def _log_row(self, run_id: str, r: ContactResult, at: dt.datetime) -> dict[str, Any]:
+        return {
+            "sync_name": self.sync_name,
+            "run_id": run_id,
+            "source_key": r.change.source_key,
+            "mobile": r.change.mobile,
+            "outcome": str(r.outcome),
+            "error_code": r.refusal.code if r.refusal else None,
+            "error": r.refusal.message if r.refusal else None,
+            "at": at,
+        }
+
+    def _upsert_ledger(self, conn: sa.Connection, results: Sequence[ContactResult], at: dt.datetime) -> None:
+        """Insert or update each mobile's row: one statement per set of columns written."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for r in results:
+            values: dict[str, Any] = {
+                "source_key": r.change.source_key,
+                "status": str(LedgerStatus.after(r.outcome)),
+                "last_error_code": r.refusal.code if r.refusal else None,
+                "last_error": r.refusal.message if r.refusal else None,
+                "updated_at": at,
+            }
+            if r.outcome.accepted:
+                values |= {"payload_hash": r.change.payload_hash, "payload": r.change.payload}
+            if r.contact_id:
+                values["contact_id"] = r.contact_id
+            key = {"sync_name": self.sync_name, "mobile": r.change.mobile}
+            groups.setdefault(tuple(values), []).append(key | values)
+        for columns, rows in groups.items():
+            upsert(conn, ledger, rows, update=columns)
+
+    def _upsert_optouts(self, conn: sa.Connection, results: Sequence[ContactResult], at: dt.datetime) -> None:
+        if not results:
+            return
+        mobiles = [r.change.mobile for r in results]
+        conn.execute(
+            optouts.delete().where(optouts.c.sync_name == self.sync_name, optouts.c.mobile.in_(mobiles))
+        )
+        conn.execute(
+            optouts.insert(),
+            [
+                {
+                    "sync_name": self.sync_name,
+                    "mobile": r.change.mobile,
+                    "source_key": r.change.source_key,
+                    "contact_id": r.contact_id,
+                    "blocked_at": r.blocked_at,
+                    "recorded_at": at,
+                }
+                for r in results
+            ],
+        )
+
+    # -- read-back (reconcile) --------------------------------------------------------------------
+    def _accepted(self) -> sa.Select[Any]:
+        blocked = (
+            sa.select(sa.literal(1))
+            .where(optouts.c.sync_name == self.sync_name, optouts.c.mobile == ledger.c.mobile)
+            .exists()
+        )
+        return sa.select(
+            ledger.c.mobile,
+            ledger.c.source_key,
+            ledger.c.payload,
+            ledger.c.payload_hash,
+            ledger.c.contact_id,
+            ledger.c.status,
+            blocked.label("blocked"),
+        ).where(ledger.c.sync_name == self.sync_name, ledger.c.payload.is_not(None))
+
+    def rows_for(self, mobiles: Sequence[str]) -> list[Any]:
+        """Ledger rows Sakari accepted once (with their opt-out flag) for these mobiles."""
+        if not mobiles:
+            return []
+        with self.engine.connect() as conn:
+            return list(conn.execute(self._accepted().where(ledger.c.mobile.in_(mobiles))))
+
+    def iter_accepted(self, *, exclude: set[str], page: int = 1000) -> Iterator[list[Any]]:
+        """Every ledger row whose payload Sakari accepted once, page by page, minus `exclude`."""
+        after = ""
+        while True:
+            q = self._accepted().where(ledger.c.mobile > after).order_by(ledger.c.mobile).limit(page)
+            with self.engine.connect() as conn:
+                rows = list(conn.execute(q))
+            if not rows:
+                return
+            yield [r for r in rows if r.mobile not in exclude]
+            after = rows[-1].mobile
+
+    def touched_mobiles(self, run_id: str) -> list[str]:
+        """Mobiles this run sent (or tried to send)."""
+        q = sa.select(outcomes.c.mobile).where(outcomes.c.run_id == run_id).distinct()
+        with self.engine.connect() as conn:
+            return list(conn.execute(q).scalars())
+
+    def mark_absent(self, present: sa.Select[Any]) -> int:
+        """After a full read of the source: mobiles no row claims any more (not in `present`) are absent."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                ledger.update()
+                .where(ledger.c.sync_name == self.sync_name, ledger.c.mobile.not_in(present))
+                .values(status=str(LedgerStatus.ABSENT), updated_at=now())
+            )
+        return int(result.rowcount or 0)

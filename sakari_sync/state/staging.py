@@ -1,0 +1,243 @@
+"""This run's transformed rows, de-duplicated by mobile, and the rejects: what the load plan reads.
+
+**The de-duplication rule, defined here only:** among staged rows with the same mobile, the greatest
+(`cursor_sort`, `source_key`) wins, both compared as strings code point by code point (binary
+collation: PostgreSQL `COLLATE "C"` columns, SQLite's default). `cursor_sort` is a string that sorts
+like the cursor value (see `stages/values.py`), so the most recently changed row wins, then the
+greatest key. The rows that lose become `duplicate_mobile` rejects naming the winner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from sakari_client.redaction import mask_phone
+from sakari_sync.outcomes import DUPLICATE_MOBILE, REJECT_COLUMNS, SETTLED, STAGED_COLUMNS, Change
+from sakari_sync.state.schema import ledger, optouts, rejects, staging
+
+_IN_CLAUSE = 500  # ids per UPDATE ... WHERE id IN (...)
+
+
+@dataclass(frozen=True)
+class PlanCounts:
+    """How many de-duplicated contacts the run staged, and how many of them need sending."""
+
+    winners: int
+    pending: int
+
+    @property
+    def unchanged(self) -> int:
+        return self.winners - self.pending
+
+
+class Staging:
+    """One sync's staging area in the state database."""
+
+    def __init__(self, engine: Engine, sync_name: str) -> None:
+        self.engine = engine
+        self.sync_name = sync_name
+
+    def clear(self, *, rejects_too: bool = False) -> None:
+        """Drop what earlier (finished or crashed) runs left staged; rejects are kept after a run, so the
+        latest run's can be queried, and dropped when the next begins (`rejects_too`)."""
+        with self.engine.begin() as conn:
+            conn.execute(staging.delete().where(staging.c.sync_name == self.sync_name))
+            if rejects_too:
+                conn.execute(rejects.delete().where(rejects.c.sync_name == self.sync_name))
+
+    def stage(self, run_id: str, valid: pd.DataFrame, rejected: pd.DataFrame) -> None:
+        """Append one page's transformed rows and rejects."""
+        base = {"sync_name": self.sync_name, "run_id": run_id}
+        rows = [
+            base | dict(zip(STAGED_COLUMNS, r, strict=True))
+            for r in valid[list(STAGED_COLUMNS)].itertuples(index=False)
+        ]
+        with self.engine.begin() as conn:
+            if rows:
+                conn.execute(staging.insert(), rows)
+        self.add_rejects(run_id, rejected)
+
+    def add_rejects(self, run_id: str, rejected: pd.DataFrame) -> None:
+        """Append rejects (`REJECT_COLUMNS`): the transform's, or Sakari's refusals."""
+        base = {"sync_name": self.sync_name, "run_id": run_id}
+        rows = [
+            base | dict(zip(REJECT_COLUMNS, r, strict=True))
+            for r in rejected[list(REJECT_COLUMNS)].itertuples(index=False)
+        ]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(rejects.insert(), rows)
+
+    def resolve_duplicates(self, run_id: str) -> int:
+        """Keep one row per mobile by the rule above; the rest become `duplicate_mobile` rejects."""
+        s, w = staging.alias("s"), staging.alias("w")
+        better = (
+            sa.select(w.c.source_key)
+            .where(
+                w.c.run_id == s.c.run_id,
+                w.c.mobile == s.c.mobile,
+                sa.or_(
+                    w.c.cursor_sort > s.c.cursor_sort,
+                    sa.and_(w.c.cursor_sort == s.c.cursor_sort, w.c.source_key > s.c.source_key),
+                ),
+            )
+            .order_by(w.c.cursor_sort.desc(), w.c.source_key.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        losers = sa.select(s.c.id, s.c.source_key, s.c.mobile, better.label("winner")).where(
+            s.c.run_id == run_id, better.is_not(None)
+        )
+        with self.engine.begin() as conn:
+            found = conn.execute(losers).all()
+            if not found:
+                return 0
+            conn.execute(
+                rejects.insert(),
+                [
+                    {
+                        "sync_name": self.sync_name,
+                        "run_id": run_id,
+                        "source_key": r.source_key,
+                        "reason": DUPLICATE_MOBILE,
+                        "detail": duplicate_detail(r.winner),
+                        "mobile_masked": mask_phone(r.mobile),
+                    }
+                    for r in found
+                ],
+            )
+            ids = [r.id for r in found]
+            for start in range(0, len(ids), _IN_CLAUSE):
+                chunk = ids[start : start + _IN_CLAUSE]
+                conn.execute(staging.update().where(staging.c.id.in_(chunk)).values(is_winner=False))
+        return len(found)
+
+    def _winners_with_ledger(self, run_id: str) -> sa.Select[Any]:
+        s = staging
+        blocked = (
+            sa.select(sa.literal(1))
+            .where(optouts.c.sync_name == self.sync_name, optouts.c.mobile == s.c.mobile)
+            .exists()
+        )
+        return (
+            sa.select(
+                s.c.mobile,
+                s.c.source_key,
+                s.c.payload,
+                s.c.payload_hash,
+                ledger.c.contact_id,
+                ledger.c.payload.label("previous_payload"),
+                blocked.label("blocked"),
+            )
+            .select_from(
+                s.outerjoin(
+                    ledger, sa.and_(ledger.c.sync_name == self.sync_name, ledger.c.mobile == s.c.mobile)
+                )
+            )
+            .where(s.c.run_id == run_id, s.c.is_winner.is_(True))
+        )
+
+    @staticmethod
+    def _pending() -> sa.ColumnElement[bool]:
+        """A winner is sent unless Sakari already accepted exactly this payload."""
+        return sa.or_(
+            ledger.c.mobile.is_(None),
+            ledger.c.payload_hash.is_(None),
+            ledger.c.payload_hash != staging.c.payload_hash,
+            ledger.c.status.not_in([str(s) for s in SETTLED]),
+        )
+
+    def count_plan(self, run_id: str) -> PlanCounts:
+        """How many winners there are, and how many need sending."""
+        sub = (
+            self._winners_with_ledger(run_id)
+            .add_columns(sa.case((self._pending(), 1), else_=0).label("pending"))
+            .subquery()
+        )
+        q = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sub.c.pending), 0)).select_from(sub)
+        with self.engine.connect() as conn:
+            winners, pending = conn.execute(q).one()
+        return PlanCounts(int(winners), int(pending))
+
+    def iter_changes(self, run_id: str, batch_size: int) -> Iterator[list[Change]]:
+        """Batches of winners to send, in mobile order, read page by page (keyset) to keep memory flat."""
+        after = ""
+        while True:
+            q = (
+                self._winners_with_ledger(run_id)
+                .where(self._pending(), staging.c.mobile > after)
+                .order_by(staging.c.mobile)
+                .limit(batch_size)
+            )
+            with self.engine.connect() as conn:
+                rows = conn.execute(q).all()
+            if not rows:
+                return
+            yield [
+                Change(
+                    mobile=r.mobile,
+                    source_key=r.source_key,
+                    payload=r.payload,
+                    payload_hash=r.payload_hash,
+                    known_contact_id=r.contact_id,
+                    previous_payload=r.previous_payload,
+                    blocked=bool(r.blocked),
+                )
+                for r in rows
+            ]
+            after = rows[-1].mobile
+
+    def winning_mobiles(self, run_id: str) -> sa.Select[Any]:
+        """The mobiles this run's winners claim (a subquery for the ledger's `mark_absent`)."""
+        return sa.select(staging.c.mobile).where(staging.c.run_id == run_id, staging.c.is_winner.is_(True))
+
+    def rejects_for(self, run_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """This run's rejects in the order they were found (masked)."""
+        q = (
+            sa.select(rejects.c.source_key, rejects.c.reason, rejects.c.detail, rejects.c.mobile_masked)
+            .where(rejects.c.run_id == run_id)
+            .order_by(rejects.c.id)
+        )
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def sample_rejects(self, run_id: str, per_reason: int) -> list[dict[str, Any]]:
+        """Up to `per_reason` rejects of each reason, in the order they were found (masked)."""
+        ranked = sa.select(
+            rejects.c.source_key,
+            rejects.c.reason,
+            rejects.c.detail,
+            rejects.c.mobile_masked,
+            sa.func.row_number().over(partition_by=rejects.c.reason, order_by=rejects.c.id).label("n"),
+        ).where(rejects.c.run_id == run_id)
+        sub = ranked.subquery()
+        q = (
+            sa.select(sub.c.source_key, sub.c.reason, sub.c.detail, sub.c.mobile_masked)
+            .where(sub.c.n <= per_reason)
+            .order_by(sub.c.reason, sub.c.n)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def reject_counts(self, run_id: str) -> dict[str, int]:
+        """This run's rejects by reason."""
+        q = (
+            sa.select(rejects.c.reason, sa.func.count())
+            .where(rejects.c.run_id == run_id)
+            .group_by(rejects.c.reason)
+        )
+        with self.engine.connect() as conn:
+            return {reason: int(n) for reason, n in conn.execute(q)}
+
+
+def duplicate_detail(winner_key: str) -> str:
+    """The detail of a `duplicate_mobile` reject."""
+    return f"same mobile as source key {winner_key!r}, which wins (greater cursor, then key)"

@@ -1,0 +1,77 @@
+"""Staging: the source read page by page, transformed, and put into the state database, then the
+duplicates settled and the load planned. One task run per page and step, so the UI shows each."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy.engine import Engine
+
+from sakari_sync.config import SyncParameters
+from sakari_sync.progress import StageProgress
+from sakari_sync.stages.shard import select_shard
+from sakari_sync.state.ledger import Ledger
+from sakari_sync.state.staging import PlanCounts, Staging
+from sakari_sync.tasks.extract import read_source
+from sakari_sync.tasks.report import RunProgress
+from sakari_sync.tasks.transform import transform_pages
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What staging read: rows extracted (this shard's), and the greatest cursor value seen."""
+
+    extracted: int
+    max_cursor: Any
+
+
+@task(name="stage-page", task_run_name="stage-page-{page_no}", cache_policy=NO_CACHE)
+def stage_page(
+    staging: Staging, run_id: str, valid: pd.DataFrame, rejects: pd.DataFrame, page_no: int
+) -> None:
+    """Put one transformed page into the state database's staging area."""
+    staging.stage(run_id, valid, rejects)
+
+
+async def stage_source(
+    source: Engine, staging: Staging, run_id: str, params: SyncParameters, cursor: Any, progress: RunProgress
+) -> Staged:
+    """Read the source from `cursor` (None: everything), transform it and stage this shard's rows."""
+    started = time.monotonic()
+    extracted = valid = rejected = 0
+    max_cursor: Any = None
+    pages = read_source(source, params.source, cursor)
+    for page_no, (page, transformed) in enumerate(transform_pages(pages, params)):
+        result, kept = select_shard(transformed, params)
+        stage_page(staging, run_id, result.valid, result.rejects, page_no)
+        extracted, valid, rejected = (
+            extracted + kept,
+            valid + len(result.valid),
+            rejected + len(result.rejects),
+        )
+        if page.max_cursor is not None and (max_cursor is None or page.max_cursor > max_cursor):
+            max_cursor = page.max_cursor
+        counts = {"pages": page_no + 1, "valid": valid, "rejected": rejected}
+        await progress.update(StageProgress("extract", extracted, None, "rows", started, counts))
+    counts = {"valid": valid, "rejected": rejected}
+    await progress.update(
+        StageProgress("extract", extracted, extracted, "rows", started, counts, finished=True)
+    )
+    return Staged(extracted, max_cursor)
+
+
+@task(name="plan-load", task_run_name="plan-load", cache_policy=NO_CACHE)
+def plan_load(
+    staging: Staging, ledger: Ledger, run_id: str, *, full_read: bool
+) -> tuple[PlanCounts, dict[str, int]]:
+    """Settle duplicates across pages, then count what is unchanged and what must be sent; the rejects
+    by reason. After a full read, mobiles no source row claims any more are marked absent."""
+    staging.resolve_duplicates(run_id)
+    if full_read:
+        ledger.mark_absent(staging.winning_mobiles(run_id))
+    return staging.count_plan(run_id), staging.reject_counts(run_id)

@@ -1,0 +1,51 @@
+"""The transform stage as Prefect tasks: one `transform-page-N` task run per page.
+
+With the Dask task runner (`task_runner: dask`), pages are submitted to the cluster and the next
+pages are read while earlier ones transform, at most `PAGES_ON_DASK` at once (parallelism, with
+memory still bounded); results still come back in page order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+
+from sakari_sync.config import SyncParameters
+from sakari_sync.stages.extract import Page
+from sakari_sync.stages.source_errors import describe_source
+from sakari_sync.stages.transform import TransformResult, check_mapping, transform_chunk
+
+PAGES_ON_DASK = 4
+
+
+@task(name="transform-page", task_run_name="transform-page-{page_no}", cache_policy=NO_CACHE)
+def transform_page(rows: pd.DataFrame, params: SyncParameters, page_no: int) -> TransformResult:
+    """Transform one page: E.164 mobiles and create payloads, or rejects with their reasons."""
+    source = params.source
+    return transform_chunk(
+        rows, params.mapping, params.phone, key_column=source.key_column, cursor_column=source.cursor_column
+    )
+
+
+def transform_pages(pages: Iterable[Page], params: SyncParameters) -> Iterator[tuple[Page, TransformResult]]:
+    """Each page with its transform, in page order (on Dask, a few pages at once); the mapping is
+    checked against the first page's columns before any row is transformed."""
+    waiting: deque[tuple[Page, PrefectFuture[TransformResult]]] = deque()
+    for page_no, page in enumerate(pages):
+        if page_no == 0:
+            check_mapping(params.mapping, page.rows.columns, describe_source(params.source))
+        if params.task_runner != "dask":
+            yield page, transform_page(page.rows, params, page_no)
+            continue
+        waiting.append((page, transform_page.submit(page.rows, params, page_no)))
+        if len(waiting) > PAGES_ON_DASK:
+            done, future = waiting.popleft()
+            yield done, future.result()
+    while waiting:
+        done, future = waiting.popleft()
+        yield done, future.result()
