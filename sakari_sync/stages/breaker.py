@@ -91,11 +91,10 @@ class Breaker:
 
     def _unavailable(self, result: ContactResult) -> SakariUnavailableError:
         why = result.refusal.message if result.refusal else "no answer"
-        n = self.failures_in_a_row
+        where = f"Sakari at {self.endpoint}" if self.endpoint else "Sakari"
         return SakariUnavailableError(
-            f"Sakari{f' at {self.endpoint}' if self.endpoint else ''} kept failing ({why}) for {_contacts(n)} "
-            "in a row, each after all its "
-            "retries; the load stopped and the contacts not sent stay pending for the next run: check "
+            f"{where} kept failing ({why}) for {_contacts(self.failures_in_a_row)} in a row, each after all "
+            "its retries; the load stopped and the contacts not sent stay pending for the next run: check "
             "that Sakari is up and reachable, then run again"
         )
 

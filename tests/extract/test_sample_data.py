@@ -10,10 +10,11 @@ from typing import Any
 import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberType as Kind
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from sakari_sync.config import SourceConfig
-from sakari_sync.sample_data import create_sample_warehouse, mutate_sample_warehouse, sample_url
+from sakari_sync.sample_data import CONTACTS, create_sample_warehouse, mutate_sample_warehouse, sample_url
+from sakari_sync.sample_rows import ContactGenerator
 from sakari_sync.stages.extract import iter_pages
 
 MOBILE = {Kind.MOBILE, Kind.FIXED_LINE_OR_MOBILE}
@@ -144,6 +145,39 @@ def test_sample_warehouse_builds_on_any_sqlalchemy_database(db_url: str) -> None
     url = create_sample_warehouse(db_url, rows=250, seed=0)
     src = SourceConfig(url=url, table="contacts", cursor_column="updated_at", chunk_size=100)
     assert sum(len(page.rows) for page in iter_pages(url, src)) == 250
+
+
+def test_the_table_holds_exactly_the_generated_rows_across_insert_batches(db_url: str) -> None:
+    """Every value of every row survives the bulk insert (SQLite executemany, PostgreSQL COPY)."""
+    rows = 12_345  # more than two insert batches
+    engine = create_engine(create_sample_warehouse(db_url, rows=rows, seed=5))
+    try:
+        with engine.connect() as conn:  # typed by the table: SQLite keeps dates as text
+            stored = [dict(r) for r in conn.execute(select(CONTACTS).order_by(CONTACTS.c.id)).mappings()]
+    finally:
+        engine.dispose()
+    generated = list(ContactGenerator(5).rows(1, rows))
+    assert len(stored) == rows
+    for got, want in zip(stored, generated, strict=True):
+        assert got.keys() == want.keys()
+        assert got == want, got["id"]
+
+
+def test_mutation_samples_only_existing_ids_when_some_were_deleted(tmp_path: Path) -> None:
+    """With gaps in the ids, edits still land on rows that exist, and new ids follow the largest."""
+    url = create_sample_warehouse(tmp_path / "w.db", rows=300, seed=1)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM contacts WHERE id BETWEEN 20 AND 250"))
+    finally:
+        engine.dispose()
+    change = mutate_sample_warehouse(url, changes=60, seed=3)
+    assert len(change.updated) == 60
+    assert not {i for i in change.updated if 20 <= i <= 250}
+    assert change.inserted == list(range(301, 307))
+    after = {r["id"] for r in read_all(url)}
+    assert set(change.updated) <= after
 
 
 def test_sample_url_turns_a_path_into_a_sqlite_url(tmp_path: Path) -> None:
