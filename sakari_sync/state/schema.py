@@ -4,8 +4,8 @@ One schema serves SQLite (the default, a file beside the project) and PostgreSQL
 tables change only through the migrations in `sakari_sync/state/migrations/` (see `database.py`);
 this module describes their current shape for the queries.
 
-- `sakari_syncs`: one row per sync: its incremental cursor (the greatest cursor value loaded) and
-  when it last changed.
+- `sakari_syncs`: one row per sync: its incremental cursor (the greatest cursor value loaded), the
+  fingerprint of the settings that shape payloads, and when the whole account was last read back.
 - `sakari_ledger`: one row per (sync, E.164 mobile): the source key that owns it, the hash and body of
   the payload Sakari last accepted, Sakari's contact id, the status (`LedgerStatus`) and the last
   refusal (code and message). A payload is sent when its hash differs from the accepted one or the
@@ -38,6 +38,9 @@ syncs = sa.Table(
     metadata,
     sa.Column("sync_name", sa.String(200), primary_key=True),
     sa.Column("cursor", sa.Text),
+    sa.Column("settings_fingerprint", sa.String(64)),
+    sa.Column("settings_changed_at", NOW),
+    sa.Column("full_reconcile_at", NOW),
     sa.Column("updated_at", NOW, nullable=False),
 )
 
@@ -54,6 +57,9 @@ ledger = sa.Table(
     sa.Column("last_error_code", sa.String(60)),
     sa.Column("last_error", sa.Text),
     sa.Column("updated_at", NOW, nullable=False),
+    sa.Column("source_fingerprint", sa.String(64)),
+    sa.Column("cursor_sort", BINARY_TEXT),
+    sa.Index("ix_sakari_ledger_source_key", "sync_name", "source_key"),
 )
 
 staging = sa.Table(
@@ -68,6 +74,7 @@ staging = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("payload_hash", sa.String(64), nullable=False),
     sa.Column("is_winner", sa.Boolean, nullable=False, default=True),
+    sa.Column("source_fingerprint", sa.String(64)),
     sa.Index("ix_sakari_staging_run_mobile", "run_id", "mobile"),
 )
 
@@ -81,6 +88,7 @@ rejects = sa.Table(
     sa.Column("reason", sa.String(50), nullable=False),
     sa.Column("detail", sa.Text),
     sa.Column("mobile_masked", sa.String(40)),
+    sa.Column("kind", sa.String(10), nullable=False, server_default="row"),  # row or field
 )
 
 outcomes = sa.Table(

@@ -1,5 +1,5 @@
-"""One row per sync holds its cursor (was `sakari_watermarks`); refusals keep Sakari's code apart;
-a lock names the Prefect flow run that holds it.
+"""One row per sync holds its cursor and settings fingerprint (was `sakari_watermarks`); refusals keep
+Sakari's code apart; the ledger remembers each owner's source fingerprint; a lock names its flow run.
 
 Revision ID: 0002
 Revises: 0001
@@ -9,6 +9,10 @@ The first release wrote a refusal as one string, "CODE: message" (or "STATUS: me
 gave no code). The code moves to its own column, `last_error_code` in the ledger and `error_code` in
 the row log, so nothing splits strings again; existing rows are split once here, a page at a time.
 `sakari_locks.flow_run_id` lets a run that takes over a dead run's lock mark that flow run Crashed.
+`sakari_syncs` also keeps the fingerprint of the settings that shape payloads (a change re-reads every
+row) and when the whole account was last read back. The ledger keeps the fingerprint of the source
+values its payload was built from and the owner's cursor sort key (unchanged rows skip the
+transform), indexed by source key. Rejects say whether a whole row or one field was rejected.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ branch_labels = None
 depends_on = None
 
 _AT = sa.DateTime(timezone=True)
+_BINARY_TEXT = sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql")
 _OLD_ERROR = re.compile(r"(?P<code>[A-Za-z][\w-]{0,59}): (?P<message>.*)", re.S)
 _NO_CODE = "None"  # what the first release wrote when a failure had neither code nor status
 _PAGE = 1000
@@ -34,6 +39,9 @@ def upgrade() -> None:
         "sakari_syncs",
         sa.Column("sync_name", sa.String(200), primary_key=True),
         sa.Column("cursor", sa.Text),
+        sa.Column("settings_fingerprint", sa.String(64)),
+        sa.Column("settings_changed_at", _AT),
+        sa.Column("full_reconcile_at", _AT),
         sa.Column("updated_at", _AT, nullable=False),
     )
     op.execute(
@@ -44,6 +52,11 @@ def upgrade() -> None:
     op.add_column("sakari_ledger", sa.Column("last_error_code", sa.String(60)))
     op.add_column("sakari_outcomes", sa.Column("error_code", sa.String(60)))
     op.add_column("sakari_locks", sa.Column("flow_run_id", sa.String(36)))
+    op.add_column("sakari_ledger", sa.Column("source_fingerprint", sa.String(64)))
+    op.add_column("sakari_ledger", sa.Column("cursor_sort", _BINARY_TEXT))
+    op.create_index("ix_sakari_ledger_source_key", "sakari_ledger", ["sync_name", "source_key"])
+    op.add_column("sakari_staging", sa.Column("source_fingerprint", sa.String(64)))
+    op.add_column("sakari_rejects", sa.Column("kind", sa.String(10), nullable=False, server_default="row"))
     _split_errors("sakari_ledger", ("sync_name", "mobile"), "last_error", "last_error_code")
     _split_errors("sakari_outcomes", ("id",), "error", "error_code")
 
@@ -90,6 +103,14 @@ def downgrade() -> None:
     op.drop_table("sakari_syncs")
     with op.batch_alter_table("sakari_locks") as batch:
         batch.drop_column("flow_run_id")
+    with op.batch_alter_table("sakari_rejects") as batch:
+        batch.drop_column("kind")
+    with op.batch_alter_table("sakari_staging") as batch:
+        batch.drop_column("source_fingerprint")
+    op.drop_index("ix_sakari_ledger_source_key", "sakari_ledger")
+    with op.batch_alter_table("sakari_ledger") as batch:
+        batch.drop_column("cursor_sort")
+        batch.drop_column("source_fingerprint")
     with op.batch_alter_table("sakari_outcomes") as batch:
         batch.drop_column("error_code")
     with op.batch_alter_table("sakari_ledger") as batch:
