@@ -3,7 +3,8 @@
 Use it as `async with SakariClient(base_url, account_id, client_id, client_secret) as client:`.
 """
 
-from sakari_client.client import ClientStats, SakariClient
+from sakari_client.bulk import CsvIncompatibleError, csv_compatible
+from sakari_client.client import ClientStats, SakariClient, SharedLimit
 from sakari_client.errors import (
     AccountError,
     AuthenticationError,
@@ -14,6 +15,7 @@ from sakari_client.errors import (
     RateLimitedError,
     SakariError,
     TransientError,
+    UnconfirmedContactError,
 )
 from sakari_client.models import (
     BulkRowError,
@@ -21,10 +23,12 @@ from sakari_client.models import (
     Contact,
     ContactError,
     ContactIn,
+    EncodedContact,
     ListRef,
     MergeStrategy,
     MobileIn,
     Pagination,
+    SavedContact,
 )
 
 __all__ = [
@@ -37,6 +41,8 @@ __all__ = [
     "ContactError",
     "ContactIn",
     "ContactRejectedError",
+    "CsvIncompatibleError",
+    "EncodedContact",
     "FatalError",
     "ListRef",
     "MalformedResponseError",
@@ -47,5 +53,9 @@ __all__ = [
     "RateLimitedError",
     "SakariClient",
     "SakariError",
+    "SavedContact",
+    "SharedLimit",
     "TransientError",
+    "UnconfirmedContactError",
+    "csv_compatible",
 ]

@@ -9,7 +9,8 @@ token look expired. A token is renewed `min(60 s, 10 % of its lifetime)`
 before it ends; a token with no readable `exp` is kept until the server answers 401.
 
 Concurrent callers share one fetch: whoever finds the token missing or stale fetches it under an
-`asyncio.Lock`, and the others wait for that result instead of fetching their own.
+`asyncio.Lock`, and the others wait for that result instead of fetching their own. (The client
+counts the fetches it sends in `ClientStats.token_fetches`.)
 """
 
 from __future__ import annotations
@@ -42,11 +43,9 @@ class TokenCache:
         self._lock = asyncio.Lock()
         self._token: str | None = None
         self._renew_at = -float("inf")
-        self.fetches = 0
 
     def __repr__(self) -> str:
-        state = "empty" if self._token is None else "holding a token"
-        return f"<TokenCache {state}, {self.fetches} fetches>"
+        return f"<TokenCache {'empty' if self._token is None else 'holding a token'}>"
 
     async def token(self) -> str:
         """A token valid for a while yet: the cached one, or a fresh one."""
@@ -70,7 +69,6 @@ class TokenCache:
     async def _renew(self) -> None:
         body = await self._fetch()
         fetched_at = self._clock()  # the lifetime below is counted from the answer, not the ask
-        self.fetches += 1
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise MalformedResponseError(None, None, "token answer has no access_token")

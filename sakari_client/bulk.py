@@ -1,42 +1,135 @@
-"""The CSV body of a bulk upload: Sakari's import columns, then one column per attribute."""
+"""The CSV body of a bulk upload: Sakari's import columns, then one column per attribute.
+
+Not every contact can travel in a CSV: the import has no column for list membership, an attribute
+named like an import column (`email`, `Country`, ...) would be read as that column, and a cell holds
+one value, not a list or an object. `csv_compatible` says so beforehand, so a caller can send those
+contacts one by one; `build_csv` raises `CsvIncompatibleError` for any that reach it anyway.
+
+A contact may be given as a `ContactIn`, an `EncodedContact` (its JSON body, read with `json.loads`
+only, no model validation) or a mapping in the same shape (a body already parsed): a pipeline that
+stores canonical JSON bodies need not turn them back into models to upload them.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sakari_client.models import AttributeValue, ContactIn
+from sakari_client.models import ContactIn, EncodedContact
 
 CORE_COLUMNS = ("country", "firstName", "lastName", "email", "mobile")
+# Names an import reads as its own columns, compared case-insensitively (`lists`: list ids, in the
+# emulator's import).
+RESERVED_NAMES = frozenset(name.lower() for name in (*CORE_COLUMNS, "lists"))
+
+CsvContact = ContactIn | EncodedContact | Mapping[str, Any]
+"""What `build_csv`, `csv_compatible` and `SakariClient.upload_csv` accept for one contact."""
+
+_Scalar = str | int | float | bool | None
 
 
-def build_csv(contacts: Sequence[ContactIn]) -> str:
+class CsvIncompatibleError(ValueError):
+    """Some contacts cannot be sent in a CSV upload as they are; send them one by one instead.
+
+    `problems` maps each such contact's position in the batch (from 0) to the reason, which names
+    fields and attributes but never a value.
+    """
+
+    def __init__(self, problems: Mapping[int, str]) -> None:
+        self.problems = dict(problems)
+        first = ", ".join(f"#{i}: {why}" for i, why in list(self.problems.items())[:3])
+        more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+        super().__init__(f"{len(self.problems)} contacts cannot travel in a CSV upload: {first}{more}")
+
+
+def csv_compatible(contact: CsvContact) -> bool:
+    """Whether `contact` can be sent in a CSV upload as it is (see the module docstring)."""
+    return _read(contact)[1] is None
+
+
+def csv_problem(contact: CsvContact) -> str | None:
+    """Why `contact` cannot be sent in a CSV upload (field and attribute names, no values), or None."""
+    return _read(contact)[1]
+
+
+def build_csv(contacts: Sequence[CsvContact]) -> str:
     """Render contacts as the CSV `POST /contacts` accepts with `Content-Type: text/csv`.
 
     The header is `country,firstName,lastName,email,mobile` followed by every attribute name used
-    by any contact, sorted; a contact without an attribute leaves its cell empty. List membership
-    has no CSV column, so contacts with lists are refused rather than silently stripped of them.
+    by any contact, sorted; a contact without an attribute leaves its cell empty. Raises
+    `CsvIncompatibleError` (a `ValueError`) naming the contacts a CSV cannot carry, rather than
+    silently stripping their lists or mixing up their columns; `ValueError` for an empty batch.
     """
     if not contacts:
         raise ValueError("a bulk upload needs at least one contact")
-    if any(c.lists for c in contacts):
-        raise ValueError("a CSV upload cannot assign lists; send contacts with lists one by one")
-    attributes = sorted({key for c in contacts for key in (c.attributes or {})})
-    clash = set(attributes) & set(CORE_COLUMNS)
-    if clash:
-        raise ValueError(f"attribute names clash with CSV columns: {sorted(clash)}")
+    bodies: list[Mapping[str, Any]] = []
+    problems: dict[int, str] = {}
+    for index, contact in enumerate(contacts):
+        body, problem = _read(contact)
+        if problem is not None:
+            problems[index] = problem
+        elif body is not None:
+            bodies.append(body)
+    if problems:
+        raise CsvIncompatibleError(problems)
+    attributes = sorted({str(key) for b in bodies for key in (b.get("attributes") or {})})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*CORE_COLUMNS, *attributes])
-    for c in contacts:
-        core = [c.mobile.country, c.firstName, c.lastName, c.email, c.mobile.number]
-        extra = [(c.attributes or {}).get(name) for name in attributes]
-        writer.writerow([_cell(v) for v in (*core, *extra)])
+    for body in bodies:
+        mobile, extra = body["mobile"], {str(k): v for k, v in (body.get("attributes") or {}).items()}
+        core = [mobile.get("country"), body.get("firstName"), body.get("lastName"), body.get("email")]
+        writer.writerow([_cell(v) for v in (*core, mobile["number"], *(extra.get(a) for a in attributes))])
     return out.getvalue()
 
 
-def _cell(value: AttributeValue) -> str:
+def _read(contact: CsvContact) -> tuple[Mapping[str, Any] | None, str | None]:
+    """The contact's body as a mapping, and why a CSV cannot carry it (None: it can)."""
+    if isinstance(contact, ContactIn):
+        body: Any = contact.to_body()
+    elif isinstance(contact, EncodedContact):
+        try:
+            body = json.loads(contact.body)
+        except ValueError:
+            return None, "its body is not JSON"
+    else:
+        body = contact
+    if not isinstance(body, Mapping):
+        return None, "its body is not a JSON object"
+    return body, _problem(body)
+
+
+def _problem(body: Mapping[str, Any]) -> str | None:
+    mobile = body.get("mobile")
+    if not isinstance(mobile, Mapping) or not isinstance(mobile.get("number"), str):
+        return "it has no mobile number"
+    if body.get("lists"):
+        return "it has lists (a CSV cannot assign lists)"
+    fields = {name: body.get(name) for name in ("firstName", "lastName", "email")}
+    for name, value in {**fields, "mobile.country": mobile.get("country")}.items():
+        if not _is_scalar(value):
+            return f"{name} is not a single value"
+    attributes = body.get("attributes") or {}
+    if not isinstance(attributes, Mapping):
+        return "its attributes are not an object"
+    for name, value in attributes.items():
+        if not str(name).strip():
+            return "an attribute has no name"
+        if str(name).strip().lower() in RESERVED_NAMES:
+            return f"attribute {name!r} is named like a CSV column"
+        if not _is_scalar(value):
+            return f"attribute {name!r} is not a single value"
+    return None
+
+
+def _is_scalar(value: object) -> bool:
+    return isinstance(value, _Scalar)
+
+
+def _cell(value: _Scalar) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

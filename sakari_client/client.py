@@ -1,49 +1,44 @@
-"""`SakariClient`: Sakari's contact API over kept-alive httpx connections (a few small pools).
+"""`SakariClient`: Sakari's contact API over kept-alive httpx connections.
 
-Every call goes the same way: `_call` is the single retry layer (stamina; transient errors only,
-exponential back-off with jitter, `Retry-After` honoured, bounded attempts and total time) around
-`_attempt`, which takes a token, sends once through the pacer, and on a 401 renews the token once
-and sends again. `read_response` alone decides what an answer means.
+Every call goes the same way, through `sakari_client.session.ApiSession`: one retry layer
+(stamina, transient errors only, `Retry-After` honoured) around one paced, authorized exchange that
+renews the token once on a 401. `sakari_client.responses` alone decides what an answer means.
 
 The client imports nothing from Prefect: it is handed an httpx transport (tests plug in the
-emulator's ASGI app or a real server) or builds a TLS-verifying default one: `SplitPoolTransport`,
-its connections spread over pools of four, because one httpcore pool of 16 costs about 2 ms of CPU
-more per request (see `sakari_client.pool`).
+emulator's ASGI app or a real server) or builds a TLS-verifying default one: httpx over aiohttp
+(`sakari_client.transport`), which costs a fraction of httpcore's CPU per request.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import time
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from functools import partial
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
-import stamina
 
-from sakari_client.auth import TokenCache
-from sakari_client.bulk import build_csv
-from sakari_client.errors import AuthenticationError, RateLimitedError, SakariError, TransientError
-from sakari_client.models import BulkUploadResult, Contact, ContactIn, MergeStrategy
-from sakari_client.pool import SplitPoolTransport
+from sakari_client.bulk import CsvContact, build_csv
+from sakari_client.models import (
+    BulkUploadResult,
+    Contact,
+    ContactIn,
+    EncodedContact,
+    MergeStrategy,
+    SavedContact,
+)
+from sakari_client.paging import PageCursor
 from sakari_client.ratelimit import AdaptivePacer
 from sakari_client.redaction import redact_logger
-from sakari_client.responses import (
-    bulk_result,
-    ignore_body,
-    one_contact,
-    page_of_contacts,
-    raw_body,
-    read_response,
-    transport_failure,
-    validated,
-)
+from sakari_client.responses import bulk_result, ignore_body, page_of_contacts, saved_contact
+from sakari_client.session import ApiSession, ClientStats, RetryPolicy, SharedLimit
+
+__all__ = ["ClientStats", "SakariClient", "SharedLimit"]
+from sakari_client.transport import build_default_transport
+from sakari_client.urls import check_base_url
 
 logger = logging.getLogger(__name__)
 
@@ -51,25 +46,7 @@ T = TypeVar("T")
 
 LIST_FILTERS = frozenset({"firstName", "lastName", "mobile", "email"})
 MAX_PAGE_SIZE = 100
-
-
-@dataclass
-class ClientStats:
-    """What the client has sent so far. `by_status` counts answers; a failure with no answer
-    counts in `transport_errors` instead."""
-
-    requests: int = 0
-    by_status: Counter[int] = field(default_factory=Counter)
-    retries: int = 0
-    rate_limited: int = 0
-    transport_errors: int = 0
-    token_fetches: int = 0
-
-
-class SharedLimit(Protocol):
-    """A rate shared with other clients (see shared_limit.py): one `acquire()` per request sent."""
-
-    async def acquire(self) -> None: ...
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 class SakariClient:
@@ -94,21 +71,22 @@ class SakariClient:
     ) -> None:
         url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         redact_logger("httpx")  # it logs each request URL at INFO; a search URL can hold a number
+        redact_logger("aiohttp.client")  # the default transport's logger: nothing private today
         self._contacts_path = f"/v1/accounts/{quote(account_id, safe='')}/contacts"
-        self._credentials = {"client_id": client_id, "client_secret": client_secret}
-        self._retry_attempts = retry_attempts
-        self._retry_timeout = retry_timeout
-        self._pacer = AdaptivePacer(rate_limit, initial_rate=initial_rate, max_in_flight=max_in_flight)
-        self._shared_limit = shared_limit  # e.g. shared_limit.SharedRateLimit: one rate for all clients
-        self._tokens = TokenCache(self._fetch_token)
-        self._stats = ClientStats()
-        self._http = httpx.AsyncClient(
+        http = httpx.AsyncClient(
             base_url=url,
             # Two connections beyond the requests in flight, for the token exchange and a straggler.
-            transport=transport or SplitPoolTransport(max_in_flight + 2, verify=True),
+            transport=transport or build_default_transport(max_in_flight + 2, verify=True),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"Accept": "application/json", "User-Agent": "sakari-sync"},
             follow_redirects=False,
+        )
+        self._session = ApiSession(
+            http,
+            {"client_id": client_id, "client_secret": client_secret},
+            AdaptivePacer(rate_limit, initial_rate=initial_rate, max_in_flight=max_in_flight),
+            RetryPolicy(attempts=retry_attempts, timeout=retry_timeout),
+            shared_limit,
         )
         self._base = str(url)
 
@@ -124,37 +102,42 @@ class SakariClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+        """Close the connection pool, and the shared limit the client was given (it owns it)."""
+        await self._session.aclose()
 
     @property
     def stats(self) -> ClientStats:
         """Requests sent, answers by status, retries, 429s, transport failures, token fetches."""
-        return self._stats
+        return self._session.stats
 
     @property
     def current_rate(self) -> float | None:
         """The pace learned so far in requests/s (None: unlimited); pass as `initial_rate` next run."""
-        return self._pacer.current_rate
+        return self._session.current_rate
 
     # --- contacts ------------------------------------------------------------------------------
 
-    async def create_contact(self, contact: ContactIn, merge_strategy: MergeStrategy = "append") -> Contact:
+    async def create_contact(
+        self, contact: ContactIn | EncodedContact, merge_strategy: MergeStrategy = "append"
+    ) -> SavedContact:
         """Create a contact, or merge into the one with the same mobile (Sakari upserts by mobile).
 
-        A blocked mobile still answers 201: the contact comes back with `error.code == "CONT-010"`.
+        An `EncodedContact` is sent byte for byte as given. A blocked mobile still answers 201: the
+        contact comes back with `error.code == "CONT-010"`. An answer without the contact's id
+        raises `UnconfirmedContactError` (a `ContactRejectedError`: record it and go on).
         """
         return await self._call(
-            "POST", "", one_contact, params={"mergeStrategy": merge_strategy}, json=contact.to_body()
+            "POST", "", saved_contact, params={"mergeStrategy": merge_strategy}, **_body(contact)
         )
 
-    async def get_contact(self, contact_id: str) -> Contact:
+    async def get_contact(self, contact_id: str) -> SavedContact:
         """Fetch one contact by id; `NotFoundError` if there is none."""
-        return await self._call("GET", _segment(contact_id), one_contact)
+        return await self._call("GET", _segment(contact_id), partial(saved_contact, contact_id=contact_id))
 
-    async def update_contact(self, contact_id: str, contact: ContactIn) -> Contact:
+    async def update_contact(self, contact_id: str, contact: ContactIn | EncodedContact) -> SavedContact:
         """Replace a contact's editable fields (PUT)."""
-        return await self._call("PUT", _segment(contact_id), one_contact, json=contact.to_body())
+        parse = partial(saved_contact, contact_id=contact_id)
+        return await self._call("PUT", _segment(contact_id), parse, **_body(contact))
 
     async def delete_contact(self, contact_id: str) -> None:
         """Delete a contact; `NotFoundError` if there is none."""
@@ -162,37 +145,65 @@ class SakariClient:
 
     async def list_contacts(self, page_size: int = MAX_PAGE_SIZE, **filters: str) -> AsyncIterator[Contact]:
         """Every contact matching `filters` (firstName, lastName, mobile, email: all or part of the
-        value), page by page in Sakari's order, until a page says there is no next one."""
+        value), page by page in Sakari's order, each once. Pages on while `hasNext` or `totalCount`
+        says more follows, or, when a page has neither, while pages come back full; an empty page
+        ends it (see `sakari_client.paging`)."""
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         unknown = set(filters) - LIST_FILTERS
         if unknown:
             raise ValueError(f"unknown filters {sorted(unknown)}; use {sorted(LIST_FILTERS)}")
-        offset = 0
-        while True:
-            params = {**filters, "offset": str(offset), "limit": str(page_size)}
-            pagination, contacts = await self._call("GET", "", page_of_contacts, params=params)
+        cursor = PageCursor(page_size)
+        more = True
+        while more:
+            params = {**filters, "offset": str(cursor.offset), "limit": str(page_size)}
+            pagination, page = await self._call("GET", "", page_of_contacts, params=params)
+            contacts, more = cursor.take(pagination, page)
             for contact in contacts:
                 yield contact
-            if not pagination.hasNext or not contacts:
-                return
-            offset += len(contacts)
 
     async def count_contacts(self, **filters: str) -> int:
-        """How many contacts match `filters` (the whole account without any): one request."""
+        """How many contacts match `filters` (the whole account without any).
+
+        One request when the answer carries `totalCount`, as Sakari documents. Without it, the
+        contacts are counted by listing them all (one request per 100), with a warning saying so:
+        an exact count, at the price of a listing."""
         params = {**filters, "offset": "0", "limit": "1"}
         pagination, contacts = await self._call("GET", "", page_of_contacts, params=params)
-        return pagination.totalCount if pagination.totalCount is not None else len(contacts)
+        if pagination.totalCount is not None:
+            return pagination.totalCount
+        if not contacts:
+            return 0
+        logger.warning("Sakari's answer has no totalCount: counting the contacts by listing them")
+        count = 0
+        async for _ in self.list_contacts(MAX_PAGE_SIZE, **filters):
+            count += 1
+        return count
+
+    async def find_by_mobile(self, number: str) -> Contact | None:
+        """The contact whose mobile is exactly `number` (E.164, e.g. `+14155550123`), or None.
+
+        Sakari's `mobile` filter matches all or part of a number, so the results are checked for
+        the exact number (formatting characters in Sakari's answer ignored)."""
+        if not _E164.fullmatch(number):
+            raise ValueError("find_by_mobile needs an E.164 number (+ and 7 to 15 digits)")
+        async for contact in self.list_contacts(mobile=number):
+            if contact.mobile is not None and _digits(contact.mobile.number) == number[1:]:
+                return contact
+        return None
 
     async def upload_csv(
-        self, contacts: Sequence[ContactIn], merge_strategy: MergeStrategy = "append"
+        self, contacts: Sequence[CsvContact], merge_strategy: MergeStrategy = "append"
     ) -> BulkUploadResult:
         """Send many contacts in one CSV request (the bulk import path of `POST /contacts`).
 
+        Each contact may be a `ContactIn`, an `EncodedContact` or a body already parsed into a
+        mapping (see `sakari_client.bulk`). Contacts a CSV cannot carry raise
+        `CsvIncompatibleError` before anything is sent: route them with `csv_compatible` first.
         Rows Sakari refuses one by one come back in `errors`; a 400 for the whole file raises
         `ContactRejectedError`. A retry after a dropped connection re-imports the same rows: Sakari
         merges them by mobile, so nothing is duplicated, but the counts then say updated, not
-        inserted.
+        inserted. Check `rows_matchable` on the answer before matching it row by row.
         """
         body = build_csv(contacts).encode("utf-8")
         return await self._call(
@@ -204,144 +215,20 @@ class SakariClient:
             headers={"Content-Type": "text/csv; charset=utf-8"},
         )
 
-    # --- the request path ----------------------------------------------------------------------
-
     async def _call(self, method: str, path: str, parse: Callable[[Any], T], **kwargs: Any) -> T:
-        """The one retry layer: repeat `_attempt` on transient errors, within attempts and time."""
-        deadline = time.monotonic() + self._retry_timeout
-
-        def should_retry(exc: Exception) -> bool | float:
-            if not isinstance(exc, TransientError):
-                return False
-            if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
-                # Wait as asked, unless that outlasts the budget: then give up now, not later.
-                return exc.retry_after if time.monotonic() + exc.retry_after < deadline else False
-            return True
-
-        async for attempt in stamina.retry_context(
-            on=should_retry,
-            attempts=self._retry_attempts,
-            timeout=self._retry_timeout,
-            wait_initial=0.2,
-            wait_max=10.0,
-            wait_jitter=0.5,
-        ):
-            with attempt:
-                if attempt.num > 1:
-                    self._stats.retries += 1
-                return await self._attempt(method, self._contacts_path + path, parse, kwargs)
-        raise AssertionError("unreachable: stamina either returns or raises")
-
-    async def _attempt(self, method: str, path: str, parse: Callable[[Any], T], kwargs: dict[str, Any]) -> T:
-        """Send once with the current token; after a 401, renew the token once and send again.
-
-        The token is read when the pacer grants the turn, not before: a request that queued behind
-        a pause must not leave with a token that expired while it waited."""
-        used: list[str] = []
-
-        async def authorized() -> httpx.Request:
-            token = await self._tokens.token()
-            used.append(token)
-            return self._request(method, path, token, kwargs)
-
-        try:
-            return await self._send(authorized, parse)
-        except AuthenticationError:
-            if not used:
-                raise  # the token request itself was refused: wrong credentials
-            await self._tokens.refresh(rejected=used[-1])
-        return await self._send(authorized, parse)
-
-    def _request(self, method: str, path: str, token: str, kwargs: dict[str, Any]) -> httpx.Request:
-        headers = {**kwargs.get("headers", {}), "Authorization": f"Bearer {token}"}
-        return self._http.build_request(method, path, **{**kwargs, "headers": headers})
-
-    async def _fetch_token(self) -> Any:
-        self._stats.token_fetches += 1
-        request = self._http.build_request(
-            "POST", "/oauth2/token", json={"grant_type": "client_credentials", **self._credentials}
-        )
-        # Not through the pacer: the requests holding its slots may be waiting for this very token.
-        return await self._send(request, raw_body, paced=False)
-
-    async def _send(
-        self,
-        build: httpx.Request | Callable[[], Awaitable[httpx.Request]],
-        parse: Callable[[Any], T],
-        *,
-        paced: bool = True,
-    ) -> T:
-        """One HTTP exchange through the pacer; feeds the pacer and the stats with its outcome."""
-        async with self._pacer.slot() if paced else _unpaced() as ticket:
-            if self._shared_limit is not None:
-                await self._shared_limit.acquire()
-            request = build if isinstance(build, httpx.Request) else await build()
-            self._stats.requests += 1
-            started = time.monotonic()
-            try:
-                response = await self._http.send(request)
-            except httpx.RequestError as exc:
-                self._stats.transport_errors += 1
-                logger.debug("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
-                raise transport_failure(exc) from exc
-        self._stats.by_status[response.status_code] += 1
-        logger.debug(
-            "%s %s -> %s in %.0f ms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
-        try:
-            data = read_response(response)
-        except RateLimitedError as exc:
-            self._stats.rate_limited += 1
-            if paced:
-                self._pacer.record_rate_limited(ticket, exc.retry_after)
-            raise
-        except TransientError:
-            raise
-        except SakariError:
-            if paced:
-                self._pacer.record_success(ticket)  # a refusal, but not an overload
-            raise
-        if paced:
-            self._pacer.record_success(ticket)
-        return validated(parse, data, response.status_code)
-
-
-@asynccontextmanager
-async def _unpaced() -> AsyncIterator[float]:
-    yield time.monotonic()
-
-
-def check_base_url(base_url: str, *, allow_insecure_http: bool = False) -> httpx.URL:
-    """Parse the API base URL, refusing plain http:// to anything but this machine.
-
-    Credentials and tokens travel in every request, so cleartext is allowed only for loopback (the
-    emulator) unless `allow_insecure_http=True` says otherwise.
-    """
-    url = httpx.URL(base_url.rstrip("/"))
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
-    if url.path.endswith("/v1"):
-        raise ValueError("base_url must not end in /v1: the client adds it (the token URL has none)")
-    if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
-        raise ValueError(
-            f"refusing plain http:// to {url.host}: credentials would travel unencrypted. "
-            "Use https://, or pass allow_insecure_http=True if you really mean it."
-        )
-    return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        return await self._session.call(method, self._contacts_path + path, parse, **kwargs)
 
 
 def _segment(contact_id: str) -> str:
     return "/" + quote(contact_id, safe="")
+
+
+def _body(contact: ContactIn | EncodedContact) -> dict[str, Any]:
+    """The request arguments that carry a contact: JSON from a model, or the given bytes as they are."""
+    if isinstance(contact, EncodedContact):
+        return {"content": contact.body, "headers": {"Content-Type": "application/json"}}
+    return {"json": contact.to_body()}
+
+
+def _digits(number: str | None) -> str:
+    return "".join(c for c in number or "" if c.isdigit())

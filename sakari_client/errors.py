@@ -9,10 +9,13 @@
     │   ├── NotFoundError         404, no such contact
     │   └── MalformedResponseError  a 2xx answer that is not the JSON Sakari documents
     └── ContactRejectedError      400/422, e.g. CONT-001 invalid mobile: record it, go on
+        └── UnconfirmedContactError  accepted, but the answer carries no contact id
 
 Every error carries the HTTP status (None when no answer arrived), Sakari's error code (None when
 the answer had none) and a message. The message passes through `redact`, so neither `str()` nor
-`repr()` of an error can show a raw phone number, a token or a secret.
+`repr()` of an error can show a raw phone number, a token or a secret. A failure with no answer
+also carries `url`, the server and path it tried (`https://host:443/v1/...`, never the query), and
+names it in its message: "no response: ConnectError: ... (POST https://host:443/v1/...)".
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from sakari_client.redaction import redact
 class SakariError(Exception):
     """Base of every error the client raises."""
 
-    def __init__(self, status: int | None, code: str | None, message: str) -> None:
+    def __init__(self, status: int | None, code: str | None, message: str, *, url: str | None = None) -> None:
         self.status = status
         self.code = code
-        self.message = redact(message)
+        self.url = url
+        # The URL is added after redaction: it holds no query, and a host's IP address must not be
+        # masked as if it were a phone number.
+        self.message = redact(message) + (f" ({url})" if url else "")
         super().__init__(self.status, self.code, self.message)
 
     def __str__(self) -> str:
@@ -36,6 +42,11 @@ class SakariError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, message={self.message!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep every field (url, retry_after) when the error crosses a process boundary (pickled
+        # task results), without redacting or suffixing the message a second time.
+        return (_restore, (type(self), self.args, self.__dict__))
 
 
 class TransientError(SakariError):
@@ -53,10 +64,6 @@ class RateLimitedError(TransientError):
 
     def __repr__(self) -> str:
         return f"{super().__repr__()[:-1]}, retry_after={self.retry_after!r})"
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # Keep `retry_after` when the error crosses a process boundary (pickled task results).
-        return (_rebuild_rate_limited, (self.status, self.code, self.message, self.retry_after))
 
 
 class FatalError(SakariError):
@@ -88,7 +95,14 @@ class ContactRejectedError(SakariError):
     """Sakari refused this one contact (e.g. CONT-001 invalid mobile): record it and go on."""
 
 
-def _rebuild_rate_limited(
-    status: int | None, code: str | None, message: str, retry_after: float | None
-) -> RateLimitedError:
-    return RateLimitedError(status, code, message, retry_after=retry_after)
+class UnconfirmedContactError(ContactRejectedError):
+    """Sakari answered a create with success but no contact id: whether the contact exists, and
+    which one it is, cannot be told from the answer. Record this one contact and go on; a later
+    run, or a read-back by mobile, settles it."""
+
+
+def _restore(cls: type[SakariError], args: tuple[object, ...], state: dict[str, object]) -> SakariError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error

@@ -36,8 +36,10 @@ from sakari_client.errors import (
     RateLimitedError,
     SakariError,
     TransientError,
+    UnconfirmedContactError,
 )
-from sakari_client.models import BulkUploadResult, Contact, Pagination
+from sakari_client.models import BulkUploadResult, Contact, Pagination, SavedContact
+from sakari_client.redaction import redact
 
 T = TypeVar("T")
 
@@ -72,17 +74,25 @@ def classify_error(
     return FatalError(status, code, message)
 
 
-def transport_failure(exc: httpx.RequestError) -> SakariError:
-    """Turn an httpx failure with no usable answer into a client error.
+def transport_failure(exc: httpx.RequestError, request: httpx.Request) -> SakariError:
+    """Turn an httpx failure with no usable answer into a client error naming where it went.
 
-    Connection failures, timeouts, dropped connections and garbled encodings are transient: the
-    request may or may not have reached Sakari, and every write the client makes is safe to repeat
-    (creation is an upsert by mobile). Anything else (e.g. a redirect loop) is fatal.
+    Connection failures, timeouts, dropped connections, truncated bodies and garbled encodings are
+    transient: the request may or may not have reached Sakari, and every write the client makes is
+    safe to repeat (creation is an upsert by mobile). Anything else (e.g. a redirect loop) is fatal.
+    The error's `url` is scheme, host, port and path: never the query, which may hold a number.
     """
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if isinstance(exc, httpx.TransportError | httpx.DecodingError):
-        return TransientError(None, None, detail)
-    return FatalError(None, None, detail)
+    kind = TransientError if isinstance(exc, httpx.TransportError | httpx.DecodingError) else FatalError
+    return kind(None, None, detail, url=describe_url(request.url))
+
+
+def describe_url(url: httpx.URL) -> str:
+    """`scheme://host:port/path` of a request, for messages: no query, no credentials, and the
+    path redacted (a contact id is the caller's string)."""
+    port = url.port or {"https": 443, "http": 80}.get(url.scheme)
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return f"{url.scheme}://{host}:{port}{redact(url.path)}"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -157,9 +167,14 @@ def _envelope_error(body: dict[str, Any]) -> tuple[str | None, str]:
 
 def validated(parse: Callable[[Any], T], data: Any, status: int) -> T:
     """Apply `parse`; a body of the wrong shape is a `MalformedResponseError` naming only fields
-    (pydantic's own message would quote the values, phone numbers included)."""
+    (pydantic's own message would quote the values, phone numbers included). An error `parse`
+    raises itself gets the answer's status, which only this function knows."""
     try:
         return parse(data)
+    except SakariError as exc:
+        if exc.status is None:
+            exc.status = status
+        raise
     except (ValidationError, KeyError, IndexError, TypeError, AttributeError) as exc:
         where = (
             sorted({".".join(str(p) for p in e["loc"]) or "(body)" for e in exc.errors()})
@@ -177,13 +192,30 @@ def ignore_body(data: Any) -> None:
     return None
 
 
-def one_contact(body: Any) -> Contact:
+def saved_contact(body: Any, contact_id: str | None = None) -> SavedContact:
+    """The one contact an answer carries, with its id. An answer without the id is given
+    `contact_id` when the caller knows it (a get or an update); otherwise the caller cannot tell
+    which contact it became: `UnconfirmedContactError`, a per-contact problem (a create)."""
     data = body["data"]
     if isinstance(data, list):
         if len(data) != 1:
             raise IndexError("expected exactly one contact")
         data = data[0]
-    return Contact.model_validate(data)
+    if isinstance(data, dict) and data.get("id") is None:
+        if contact_id is None:
+            raise _unconfirmed(Contact.model_validate(data))
+        data = {**data, "id": contact_id}
+    return SavedContact.model_validate(data)
+
+
+def _unconfirmed(contact: Contact) -> UnconfirmedContactError:
+    error = contact.error
+    said = f" It said {error.code or 'no code'}: {error.description or 'nothing more'}." if error else ""
+    return UnconfirmedContactError(
+        None,
+        error.code if error else None,
+        f"Sakari accepted the contact but answered without its id, so it cannot be confirmed.{said}",
+    )
 
 
 def page_of_contacts(body: Any) -> tuple[Pagination, list[Contact]]:

@@ -5,7 +5,8 @@ refill-and-take is atomic whichever client calls, and the clock is Redis's own (
 callers'. A client takes tokens in blocks (`block`, about a tenth of a second's worth) and hands them
 out locally, so Redis sees a few calls a second per client rather than one per request. The bucket
 holds at most `capacity` (two blocks) tokens, so over any window of t seconds all clients together send
-at most `rate * t + capacity` requests. Why not Prefect's `rate_limit()`: per-request calls from competing
+at most `rate * t + capacity` requests. The client handed a limit owns it: `SakariClient.aclose` closes
+its Redis connections. Why not Prefect's `rate_limit()`: per-request calls from competing
 threads fall below 1/s against a limit of 5/s, as its server-side back-off grows with denied slots.
 """
 
@@ -46,6 +47,7 @@ class SharedRateLimit:
         self.capacity = 2 * self.block  # room for one block while another client's is in use
         self._local = 0
         self._lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     def from_url(cls, url: str, key: str, rate: float, *, block: int | None = None) -> SharedRateLimit:
@@ -69,4 +71,8 @@ class SharedRateLimit:
         return int(reply[0]), float(reply[1])
 
     async def aclose(self) -> None:
-        await self._redis.aclose()
+        """Close the Redis connections. `SakariClient.aclose` calls this for the limit it was given;
+        closing twice is harmless."""
+        if not self._closed:
+            self._closed = True
+            await self._redis.aclose()

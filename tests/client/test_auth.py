@@ -22,6 +22,7 @@ def make_jwt(**claims: float) -> str:
 
 
 async def test_one_token_serves_many_calls(emulator: Emulator) -> None:
+    """Twenty calls in a row share the one token fetched for the first."""
     async with emulator.client() as client:
         for _ in range(20):
             assert [c async for c in client.list_contacts()] == []
@@ -30,6 +31,7 @@ async def test_one_token_serves_many_calls(emulator: Emulator) -> None:
 
 
 async def test_concurrent_first_calls_share_one_token_fetch(emulator: Emulator) -> None:
+    """Twenty calls starting at once wait for one token fetch, not twenty."""
     async with emulator.client() as client:
         results = await asyncio.gather(
             *(client.get_contact(ZERO_ID) for _ in range(20)), return_exceptions=True
@@ -92,6 +94,7 @@ async def test_second_401_after_a_refresh_is_an_authentication_error() -> None:
 
 
 async def test_token_request_sends_client_credentials_as_json() -> None:
+    """The token request is JSON client credentials, and its token is reused."""
     seen: list[dict[str, str]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -110,6 +113,7 @@ async def test_token_request_sends_client_credentials_as_json() -> None:
 
 
 async def test_concurrent_refreshes_after_401_fetch_once() -> None:
+    """Ten callers refreshing the same rejected token cause one fetch (no stampede)."""
     fetches = 0
 
     async def fetch() -> object:
@@ -126,6 +130,8 @@ async def test_concurrent_refreshes_after_401_fetch_once() -> None:
 
 
 async def test_token_answer_without_access_token_is_malformed() -> None:
+    """A token answer without `access_token` is a malformed answer, not a crash."""
+
     async def fetch() -> object:
         return {"token_type": "Bearer"}
 
@@ -134,16 +140,19 @@ async def test_token_answer_without_access_token_is_malformed() -> None:
 
 
 def test_token_lifetime_reads_exp_from_the_local_clock_when_plausible() -> None:
+    """`exp - now` is the lifetime when the clocks agree."""
     now = 1_700_000_000.5
     assert token_lifetime(make_jwt(iat=int(now), exp=now + 100), now=now) == pytest.approx(100)
 
 
 def test_token_lifetime_falls_back_to_the_server_span_when_clocks_disagree() -> None:
+    """A local clock an hour ahead falls back to `exp - iat`, not to every token expired."""
     now = 1_700_000_000.0
     skewed_local = now + 3600  # local clock an hour ahead: every token would look expired
     assert token_lifetime(make_jwt(iat=now, exp=now + 100), now=skewed_local) == pytest.approx(100)
 
 
 def test_token_lifetime_is_unknown_for_opaque_tokens_or_missing_exp() -> None:
+    """An opaque token, or a JWT without `exp`, has no known lifetime (kept until a 401)."""
     assert token_lifetime("opaque") is None
     assert token_lifetime(make_jwt(iat=1.0)) is None

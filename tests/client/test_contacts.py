@@ -26,6 +26,7 @@ def person(n: int, **fields: object) -> ContactIn:
 
 
 async def test_create_get_update_delete_round_trip(emulator: Emulator) -> None:
+    """Create, get, update and delete a contact, without a retry."""
     async with emulator.client() as client:
         created = await client.create_contact(person(1, lastName="Lovelace", attributes={"tier": "gold"}))
         assert len(created.id) == 24
@@ -49,6 +50,7 @@ async def test_create_get_update_delete_round_trip(emulator: Emulator) -> None:
 
 
 async def test_create_is_an_upsert_by_mobile_honouring_merge_strategy(emulator: Emulator) -> None:
+    """Creating the same mobile merges into one contact, as `append`, `core` and `remove` say."""
     async with emulator.client() as client:
         first = await client.create_contact(person(2, lastName="Hopper", attributes={"a": "1"}))
         appended = await client.create_contact(person(2, firstName="Grace", attributes={"b": "2"}))
@@ -64,6 +66,7 @@ async def test_create_is_an_upsert_by_mobile_honouring_merge_strategy(emulator: 
 
 
 async def test_list_contacts_walks_every_page_until_has_next_is_false(emulator: Emulator) -> None:
+    """25 contacts in pages of 10: three requests, every contact in creation order."""
     async with emulator.client() as client:
         for n in range(25):
             await client.create_contact(person(n))
@@ -73,6 +76,7 @@ async def test_list_contacts_walks_every_page_until_has_next_is_false(emulator: 
 
 
 async def test_list_contacts_passes_filters(emulator: Emulator) -> None:
+    """Name and mobile filters reach the server and narrow the listing."""
     async with emulator.client() as client:
         for n in (10, 11, 20):
             await client.create_contact(person(n))
@@ -83,6 +87,7 @@ async def test_list_contacts_passes_filters(emulator: Emulator) -> None:
 
 
 async def test_list_contacts_refuses_bad_page_sizes_and_unknown_filters(in_process: Emulator) -> None:
+    """A page size over 100 or an unknown filter is refused before any request."""
     async with in_process.client() as client:
         with pytest.raises(ValueError, match="page_size"):
             [c async for c in client.list_contacts(page_size=101)]
@@ -91,6 +96,7 @@ async def test_list_contacts_refuses_bad_page_sizes_and_unknown_filters(in_proce
 
 
 async def test_blocked_mobile_answers_a_contact_with_cont_010(emulator: Emulator) -> None:
+    """Creating a blocked mobile succeeds with `error.code` CONT-010 and `blocked` set."""
     await emulator.inspect("POST", "/_emulator/block", {"mobile": "+14155550003"})
     async with emulator.client() as client:
         contact = await client.create_contact(person(3))
@@ -100,6 +106,7 @@ async def test_blocked_mobile_answers_a_contact_with_cont_010(emulator: Emulator
 
 
 async def test_invalid_mobile_is_a_contact_rejection_and_not_retried(emulator: Emulator) -> None:
+    """An invalid mobile is a 400 CONT-001 `ContactRejectedError`, not retried."""
     async with emulator.client() as client:
         with pytest.raises(ContactRejectedError) as caught:
             await client.create_contact(ContactIn(mobile=MobileIn(number="12")))
@@ -108,6 +115,7 @@ async def test_invalid_mobile_is_a_contact_rejection_and_not_retried(emulator: E
 
 
 async def test_unknown_list_is_a_contact_rejection(in_process: Emulator) -> None:
+    """An unknown list id rejects that contact (400)."""
     async with in_process.client() as client:
         with pytest.raises(ContactRejectedError) as caught:
             await client.create_contact(person(4, lists=[{"id": "no-such-list"}]))
@@ -115,6 +123,7 @@ async def test_unknown_list_is_a_contact_rejection(in_process: Emulator) -> None
 
 
 async def test_lists_are_joined_by_id(in_process: Emulator) -> None:
+    """A contact created with a list id comes back a member of that list."""
     lists = {row["name"]: row["id"] for row in await in_process.inspect("GET", "/_emulator/lists")}
     async with in_process.client() as client:
         contact = await client.create_contact(
@@ -124,6 +133,7 @@ async def test_lists_are_joined_by_id(in_process: Emulator) -> None:
 
 
 async def test_wrong_account_is_an_account_error_without_retries(emulator: Emulator) -> None:
+    """Another account's id is a 403 ACCT-008 `AccountError`, not retried."""
     async with emulator.client(account_id="someone-else") as client:
         with pytest.raises(AccountError) as caught:
             await client.get_contact("0" * 24)
@@ -132,6 +142,7 @@ async def test_wrong_account_is_an_account_error_without_retries(emulator: Emula
 
 
 async def test_bad_credentials_fail_once_with_authentication_error(emulator: Emulator) -> None:
+    """A wrong secret fails with one token request and never shows the secret."""
     async with SakariClient(
         emulator.url, "demo-account", CLIENT_ID, "wrong-secret", transport=emulator.transport
     ) as client:
@@ -144,6 +155,7 @@ async def test_bad_credentials_fail_once_with_authentication_error(emulator: Emu
 
 
 async def test_csv_upload_inserts_then_updates_with_attribute_columns(emulator: Emulator) -> None:
+    """A CSV upload inserts, the same upload again updates; attributes land as columns."""
     batch = [
         person(n, email=f"p{n}@example.com", attributes={"tier": "gold", "rank": n}) for n in range(30, 35)
     ]
@@ -158,6 +170,7 @@ async def test_csv_upload_inserts_then_updates_with_attribute_columns(emulator: 
 
 
 async def test_csv_upload_reports_bad_rows(in_process: Emulator) -> None:
+    """A bad row in a CSV upload comes back in `errors`; the other rows are inserted."""
     async with in_process.client() as client:
         result = await client.upload_csv([person(40), ContactIn(mobile=MobileIn(number="12"))])
     assert (result.submitted, result.inserted) == (2, 1)

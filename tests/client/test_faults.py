@@ -24,6 +24,7 @@ def mobiles(contacts: list[dict[str, Any]]) -> list[str]:
 
 
 async def test_429_with_retry_after_pauses_then_succeeds(emulator: Emulator) -> None:
+    """429s with `Retry-After` make the client wait as asked, and every create lands."""
     await emulator.set_faults(rate_limit=5.0, burst=2, retry_after=True)
     async with emulator.client() as client:
         started = time.monotonic()
@@ -38,6 +39,7 @@ async def test_429_with_retry_after_pauses_then_succeeds(emulator: Emulator) -> 
 
 
 async def test_429_without_retry_after_slows_the_client_down(emulator: Emulator) -> None:
+    """Bare 429s teach the pacer a rate near the server's, and every create lands."""
     await emulator.set_faults(rate_limit=20.0, burst=2, retry_after=False)
     async with emulator.client() as client:
         assert client.current_rate is None
@@ -49,6 +51,7 @@ async def test_429_without_retry_after_slows_the_client_down(emulator: Emulator)
 
 
 async def test_5xx_burst_is_retried_until_every_create_succeeds(emulator: Emulator) -> None:
+    """30 % of answers 5xx: retries carry every create through, each contact once."""
     await emulator.set_faults(error_rate=0.3)
     with stamina.set_testing(True, attempts=10):  # no back-off sleeps; the retry decisions are real
         async with emulator.client() as client:
@@ -60,6 +63,7 @@ async def test_5xx_burst_is_retried_until_every_create_succeeds(emulator: Emulat
 
 
 async def test_5xx_outlasting_the_attempts_raises_transient_error(in_process: Emulator) -> None:
+    """Only 5xx answers: `TransientError` after the configured attempts."""
     await in_process.set_faults(error_rate=1.0)
     with stamina.set_testing(True, attempts=3):
         async with in_process.client() as client:
@@ -83,6 +87,7 @@ async def test_dropped_connection_after_commit_is_retried_without_duplicates(ove
 
 
 async def test_dropped_connection_in_process_is_a_transient_error_too(in_process: Emulator) -> None:
+    """A drop after commit in-process is transient too; the next create upserts the same contact."""
     await in_process.set_faults(drop_rate=1.0)
     with stamina.set_testing(True, attempts=2):
         async with in_process.client() as client:
@@ -96,14 +101,17 @@ async def test_dropped_connection_in_process_is_a_transient_error_too(in_process
 
 async def test_timeout_is_transient_and_a_retry_creates_no_duplicate(over_http: Emulator) -> None:
     """The emulator answers slower than the client waits; the write may still land, once."""
+    # The client waits 0.5 s (a loopback answer typically takes a few ms: 100x that) for an answer
+    # that takes 2 s (4x the wait, so a slow machine cannot make it arrive in time).
     with stamina.set_testing(True, attempts=2):
-        async with over_http.client(timeout=0.2) as client:
+        async with over_http.client(timeout=0.5) as client:
             [c async for c in client.list_contacts()]  # holds a token before the emulator slows down
-            await over_http.set_faults(latency=0.5)
-            with pytest.raises(TransientError, match="ReadTimeout"):
+            await over_http.set_faults(latency=2.0)
+            with pytest.raises(TransientError, match="ReadTimeout") as caught:
                 await client.create_contact(person(9))
             assert client.stats.transport_errors == 2
-    await asyncio.sleep(0.6)  # let the server finish what it started
+    assert caught.value.url == f"{over_http.url}/v1/accounts/demo-account/contacts"
+    await asyncio.sleep(2.0)  # let the server finish what it started
     await over_http.set_faults(latency=0.0)
     async with over_http.client() as client:
         contact = await client.create_contact(person(9))

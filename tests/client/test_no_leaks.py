@@ -60,12 +60,13 @@ async def session(emulator: Emulator, errors: list[BaseException]) -> None:
 async def test_no_secret_token_or_phone_in_logs_or_errors(
     over_http: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A session with faults leaves no secret, token or full number in DEBUG logs or errors."""
     caplog.set_level(logging.DEBUG)
     errors: list[BaseException] = []
     with stamina.set_testing(True, attempts=10):
         await session(over_http, errors)
     assert len(errors) >= 3  # the rejection, the 404 and the bad secret at least
-    assert any(r.name == "sakari_client.client" for r in caplog.records)  # DEBUG really was on
+    assert any(r.name == "sakari_client.session" for r in caplog.records)  # DEBUG really was on
     assert any(r.name == "httpx" for r in caplog.records)
     texts = [record_text(r) for r in caplog.records] + [f"{e}\n{e!r}" for e in errors]
     leaks = [(needle, text) for text in texts for needle in forbidden() if needle in text]

