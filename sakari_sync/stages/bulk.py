@@ -4,30 +4,32 @@ One request carries a whole batch, and the answer says what became of each row: 
 number (from 1), and `contacts` holds the resulting contact of each accepted row, in order. So every
 contact still gets its own result and ledger row, exactly as on the per-contact path.
 
-The CSV has no column for list membership in Sakari's import, and an attribute named like one of its
-columns would land in that column, so such contacts take the per-contact path in the same batch;
-known opt-outs are never sent at all.
+Sakari's OpenAPI description allows answers that cannot be matched row by row (errors without a row
+number, or shaped like contacts). Then nothing is guessed: each contact of the batch is read back by
+its mobile, and only a contact Sakari holds is recorded as created or updated; the others are
+rejected (when an error names their mobile) or failed, and sent again next run.
+
+Contacts a CSV cannot carry (lists, attributes named like its columns: `sakari_client.csv_compatible`)
+take the per-contact path in the same batch; known opt-outs are never sent at all.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from sakari_client import SakariClient
-from sakari_client.bulk import CORE_COLUMNS
+from sakari_client.bulk import csv_compatible
 from sakari_client.errors import ContactRejectedError, TransientError
-from sakari_client.models import BulkUploadResult, ContactIn, MergeStrategy
+from sakari_client.models import BulkUploadResult, MergeStrategy
 from sakari_client.redaction import redact
 from sakari_sync.outcomes import Change, ContactResult, Outcome, Refusal
 from sakari_sync.stages.breaker import Breaker
 from sakari_sync.stages.load import refused, result_of, send_batch
 
-_CSV_COLUMNS = frozenset(c.lower() for c in CORE_COLUMNS)
-
-
-def fits_csv(body: ContactIn) -> bool:
-    """Whether a contact can travel in a CSV upload: no lists, no attribute named like a CSV column."""
-    return not body.lists and not any(name.lower() in _CSV_COLUMNS for name in body.attributes or {})
+UNMATCHED = "the upload's answer named no row for this contact and reading it back did not find it"
 
 
 async def send_bulk(
@@ -35,8 +37,8 @@ async def send_bulk(
 ) -> list[ContactResult]:
     """Send a batch as one CSV upload; contacts that do not fit a CSV, and known opt-outs, go the
     per-contact way."""
-    bodies = {c.mobile: ContactIn.model_validate_json(c.payload) for c in changes if not c.blocked}
-    by_csv = [c for c in changes if c.mobile in bodies and fits_csv(bodies[c.mobile])]
+    bodies = {c.mobile: json.loads(c.payload) for c in changes if not c.blocked}
+    by_csv = [c for c in changes if c.mobile in bodies and csv_compatible(bodies[c.mobile])]
     csv_mobiles = {c.mobile for c in by_csv}
     rest = [c for c in changes if c.mobile not in csv_mobiles]
     results = await send_batch(client, rest, merge_strategy, breaker) if rest else []
@@ -49,15 +51,18 @@ async def send_bulk(
     except TransientError as exc:
         uploaded = [refused(c, Outcome.FAILED, exc) for c in by_csv]
     else:
-        uploaded = results_of_upload(by_csv, answer)
+        if answer.rows_matchable(len(by_csv)):
+            uploaded = results_of_upload(by_csv, answer)
+        else:
+            uploaded = await confirm_by_reading_back(client, by_csv, answer)
     for result in uploaded:
         breaker.note(result)
     return results + uploaded
 
 
 def results_of_upload(changes: Sequence[Change], answer: BulkUploadResult) -> list[ContactResult]:
-    """Match the upload's answer to its rows: rows named in `errors` are rejected, the others take
-    the next contact of `contacts`, in order (pure)."""
+    """Match an answer that `rows_matchable` accepted to its rows: rows named in `errors` are rejected,
+    the others take the next contact of `contacts`, in order (pure)."""
     errors = {e.row: e for e in answer.errors if e.row is not None}
     accepted = iter(answer.contacts if isinstance(answer.contacts, list) else [])
     results = []
@@ -69,3 +74,27 @@ def results_of_upload(changes: Sequence[Change], answer: BulkUploadResult) -> li
         else:
             results.append(result_of(change, next(accepted, None)))
     return results
+
+
+async def confirm_by_reading_back(
+    client: SakariClient, changes: Sequence[Change], answer: BulkUploadResult
+) -> list[ContactResult]:
+    """For an answer that cannot be matched row by row: read each contact back by mobile. Found: created
+    or updated (or suppressed); else rejected with an error that names its mobile, else failed."""
+    by_mobile = {_digits(e.mobile): e for e in answer.errors if e.mobile}
+    found = await asyncio.gather(*(client.find_by_mobile(c.mobile) for c in changes))
+    results = []
+    for change, contact in zip(changes, found, strict=True):
+        error = by_mobile.get(_digits(change.mobile))
+        if contact is not None:
+            results.append(result_of(change, contact))
+        elif error is not None:
+            refusal = Refusal(error.code, redact(error.description or error.message or ""), 400)
+            results.append(ContactResult(change, Outcome.REJECTED, refusal=refusal))
+        else:
+            results.append(ContactResult(change, Outcome.FAILED, refusal=Refusal(None, UNMATCHED)))
+    return results
+
+
+def _digits(value: Any) -> str:
+    return "".join(ch for ch in str(value) if ch.isdigit())

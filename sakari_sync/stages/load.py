@@ -26,7 +26,7 @@ from sakari_client.errors import (
     SakariError,
     TransientError,
 )
-from sakari_client.models import Contact, ContactIn, MergeStrategy
+from sakari_client.models import Contact, EncodedContact, MergeStrategy
 from sakari_sync.errors import SakariAccessError
 from sakari_sync.outcomes import Change, ContactResult, Outcome, Refusal
 from sakari_sync.stages.breaker import Breaker
@@ -75,7 +75,7 @@ async def send_change(client: SakariClient, change: Change, merge_strategy: Merg
     if change.blocked:
         # A known opt-out: send nothing at all, so no merge strategy can touch it.
         return ContactResult(change, Outcome.SUPPRESSED, contact_id=change.known_contact_id)
-    body = ContactIn.model_validate_json(change.payload)
+    body = EncodedContact(change.payload.encode())  # sent as it was hashed: no parse, no re-encoding
     try:
         contact = await client.create_contact(body, merge_strategy=merge_strategy)
     except ContactRejectedError as exc:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sakari_sync.config import SyncParameters
+from sakari_sync.config import ListMapping, SyncParameters
 from sakari_sync.flows.sync import sync_contacts
 from sakari_sync.stages.report import SyncReport
 
@@ -45,3 +45,20 @@ def test_a_bulk_backfill_lands_the_same_contacts_with_per_row_outcomes(
     assert again.unchanged == 4
     assert again.reconcile is not None
     assert again.reconcile["drifted"] == 0, "attributes read back as CSV text are not drift"
+
+
+def test_an_answer_that_cannot_be_matched_row_by_row_is_confirmed_by_reading_back(
+    params: SyncParameters, emulator
+) -> None:
+    """Sakari's older answer shape (row-less, Contact-shaped errors) never puts a contact under another
+    row's outcome: every contact is read back by mobile, and a refused row stays refused."""
+    httpx.patch(f"{emulator.url}/_emulator/styles", json={"bulk_answer_style": "openapi"}).raise_for_status()
+    rule = {"mobile": "+447400123456", "status": 400, "code": "CONT-001", "message": "Invalid mobile number"}
+    httpx.post(f"{emulator.url}/_emulator/rules", json=rule).raise_for_status()
+    no_lists = params.model_copy(update={"mapping": params.mapping.model_copy(update={"lists": ListMapping()})})
+    report = run(bulk(no_lists))
+    assert (report.created, report.failed) == (3, 0)
+    assert report.rejected_by_reason.get("sakari:CONT-001") == 1
+    held = {c["mobile"]["number"] for c in httpx.get(f"{emulator.url}/_emulator/contacts").json()}
+    assert "+447400123456" not in held
+    assert len(held) == 3

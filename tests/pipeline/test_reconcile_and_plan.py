@@ -47,6 +47,7 @@ async def as_someone_in_sakari(emulator: EmulatorServer, action: str, mobile: st
         contact = next(
             c for c in [c async for c in client.list_contacts()] if c.mobile and c.mobile.number == mobile
         )
+        assert contact.id is not None
         if action == "delete":
             await client.delete_contact(contact.id)
         else:

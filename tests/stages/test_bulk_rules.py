@@ -1,26 +1,17 @@
-"""The bulk path's rules on their own: which contacts fit a CSV upload, and how its answer is matched
-to rows."""
+"""The bulk path's rules on their own: how an upload's answer is matched to rows."""
 
 from __future__ import annotations
 
 import json
 
-from sakari_client.models import BulkUploadResult, ContactIn
+from sakari_client.models import BulkUploadResult
 from sakari_sync.outcomes import Change, Outcome
-from sakari_sync.stages.bulk import fits_csv, results_of_upload
+from sakari_sync.stages.bulk import results_of_upload
 
 
 def change(n: int) -> Change:
     mobile = f"+1415555{n:04d}"
     return Change(mobile, str(n), json.dumps({"mobile": {"number": mobile}}), "h", None, None, False)
-
-
-def test_contacts_with_lists_or_column_named_attributes_do_not_fit_a_csv() -> None:
-    """Lists have no CSV column, and an attribute named like a column would land in that column."""
-    mobile = {"number": "+14155550100"}
-    assert fits_csv(ContactIn.model_validate({"mobile": mobile, "attributes": {"plan": "pro"}}))
-    assert not fits_csv(ContactIn.model_validate({"mobile": mobile, "lists": [{"id": "a"}]}))
-    assert not fits_csv(ContactIn.model_validate({"mobile": mobile, "attributes": {"Email": "x"}}))
 
 
 def test_rows_named_in_errors_are_rejected_and_the_rest_take_the_contacts_in_order() -> None:

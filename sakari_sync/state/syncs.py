@@ -1,0 +1,55 @@
+"""What the state database remembers of each sync besides its cursor: the fingerprint of the settings
+that shape its payloads (a change means every row is read again), and when Sakari's whole account was
+last read back (for reconcile's cadence)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from sakari_sync.state.ledger import now
+from sakari_sync.state.schema import syncs, upsert
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; everything stored here is UTC.
+    return value if value is None or value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def read_settings_fingerprint(engine: Engine, sync_name: str) -> str | None:
+    """The fingerprint stored by the sync's last completed run (None before the first)."""
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(syncs.c.settings_fingerprint).where(syncs.c.sync_name == sync_name))
+        return found.scalar()
+
+
+def write_settings_fingerprint(engine: Engine, sync_name: str, fingerprint: str) -> None:
+    """Remember the settings a completed run used; `settings_changed_at` moves only when they changed."""
+    previous = read_settings_fingerprint(engine, sync_name)
+    row: dict[str, object] = {
+        "sync_name": sync_name,
+        "settings_fingerprint": fingerprint,
+        "updated_at": now(),
+    }
+    columns = ["settings_fingerprint", "updated_at"]
+    if previous != fingerprint:
+        row["settings_changed_at"] = row["updated_at"]
+        columns.append("settings_changed_at")
+    with engine.begin() as conn:
+        upsert(conn, syncs, [row], update=columns)
+
+
+def read_full_reconcile_at(engine: Engine, sync_name: str) -> dt.datetime | None:
+    """When the sync last read Sakari's whole account back (None: never)."""
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(syncs.c.full_reconcile_at).where(syncs.c.sync_name == sync_name))
+        return _aware(found.scalar())
+
+
+def write_full_reconcile_at(engine: Engine, sync_name: str, at: dt.datetime | None = None) -> None:
+    """Remember that the whole account was read back now (or at `at`)."""
+    row = {"sync_name": sync_name, "full_reconcile_at": at or now(), "updated_at": now()}
+    with engine.begin() as conn:
+        upsert(conn, syncs, [row], update=["full_reconcile_at", "updated_at"])
