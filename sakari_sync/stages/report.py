@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from sakari_sync.outcomes import Outcome
 from sakari_sync.stages.load import Loaded
@@ -77,6 +77,7 @@ class SyncReport(BaseModel):
             "failed": self.failed,
         }
 
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented use on a property
     @property
     def pending(self) -> int:
         """Contacts not delivered: refused by Sakari or not taken; the next run sends them again."""
