@@ -75,6 +75,17 @@ async def test_list_contacts_walks_every_page_until_has_next_is_false(emulator: 
     assert await emulator.count("GET", CONTACTS, 200) == 3
 
 
+async def test_list_contacts_pages_through_answers_without_has_next(emulator: Emulator) -> None:
+    """With the emulator answering in the OpenAPI's older shape (pagination without `hasNext`), the
+    listing still reaches every contact: it pages on by `totalCount`."""
+    await emulator.inspect("PATCH", "/_emulator/styles", {"pagination_style": "openapi"})
+    async with emulator.client() as client:
+        for n in range(5):
+            await client.create_contact(ContactIn(mobile=MobileIn(number=f"+1415555020{n}")))
+        listed = [c async for c in client.list_contacts(page_size=2)]
+    assert len(listed) == 5
+
+
 async def test_list_contacts_passes_filters(emulator: Emulator) -> None:
     """Name and mobile filters reach the server and narrow the listing."""
     async with emulator.client() as client:
