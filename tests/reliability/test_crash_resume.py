@@ -10,6 +10,7 @@ emulator's counters to choose the moment.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from tests.reliability.support import (
     state_rows,
     write_config,
 )
+from tests.support.prefect_api import read_run
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
@@ -101,9 +103,13 @@ def test_killed_during_load_the_next_run_resends_at_most_the_batches_in_flight(
     kill_when(run, lambda: creates(emulator) >= 3 * BATCH, "three batches were sent")
     assert creates(emulator) < len(expected), "killed before the load ended"
     assert ledger_statuses(params)["synced"] >= BATCH, "finished batches were recorded before the kill"
+    [(_, dead_flow_run)] = state_rows(params, "SELECT run_id, flow_run_id FROM sakari_locks")
     set_faults(emulator, latency=0.0)
     report = run_sync(params)
     assert_like_an_uninterrupted_run(expected, emulator)
+    dead = asyncio.run(read_run(dead_flow_run))
+    assert dead.state_type == "CRASHED", "the killed run does not stay Running for ever"
+    assert f"run {report.run_id} took over its lock" in dead.message
     resent = creates(emulator) - len(expected)
     assert 0 <= resent <= 2 * BATCH, f"{resent} creates sent twice; at most two batches were in flight"
     assert report.created + report.unchanged == len(expected)
