@@ -90,18 +90,20 @@ def choose_mode(touched: int, account_size: int) -> Mode:
 
 
 def full_read_due(last: dt.datetime | None, every_hours: float | None, at: dt.datetime) -> bool:
-    """Whether the whole account is due to be read back at `at`: never without a cadence; at once
-    when it was never read; else once `every_hours` have passed since the last full read."""
-    if every_hours is None:
-        return False
-    return last is None or at - last >= dt.timedelta(hours=every_hours)
+    """Whether a run at `at` reads the whole account: never without a cadence; at once when it was
+    never read; else from `next_full_read` on."""
+    due = next_full_read(last, every_hours)
+    return every_hours is not None and (due is None or at >= due)
 
 
 def next_full_read(last: dt.datetime | None, every_hours: float | None) -> dt.datetime | None:
-    """When the cadence next asks for a full read (None: no cadence, or never read)."""
+    """From when a run reads the whole account again (None: no cadence, or never read). A run a
+    little early counts as on time (5% of the interval, an hour at most), so that a nightly schedule
+    with a 24-hour cadence reads the account every night, not every other night."""
     if every_hours is None or last is None:
         return None
-    return last + dt.timedelta(hours=every_hours)
+    every = dt.timedelta(hours=every_hours)
+    return last + every - min(every * 0.05, dt.timedelta(hours=1))
 
 
 @dataclass

@@ -104,9 +104,17 @@ AT = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 def test_a_full_read_is_due_once_the_cadence_has_passed() -> None:
     """Due at once when never done, then again only once the hours have passed."""
     assert full_read_due(None, 24, AT)
-    assert not full_read_due(AT - dt.timedelta(hours=23, minutes=59), 24, AT)
+    assert not full_read_due(AT - dt.timedelta(hours=12), 24, AT)
     assert full_read_due(AT - dt.timedelta(hours=24), 24, AT)
     assert full_read_due(AT, 0, AT), "0 hours: every run"
+
+
+def test_a_run_on_the_same_schedule_a_little_early_still_reads_the_account() -> None:
+    """A nightly run that starts seconds before 24 hours have passed is on time; hours early is not."""
+    assert full_read_due(AT - dt.timedelta(hours=23, minutes=59, seconds=50), 24, AT)
+    assert not full_read_due(AT - dt.timedelta(hours=22, minutes=59), 24, AT), "an hour's grace at most"
+    assert full_read_due(AT - dt.timedelta(minutes=57), 1, AT), "5% of a short interval"
+    assert not full_read_due(AT - dt.timedelta(minutes=56), 1, AT)
 
 
 def test_without_a_cadence_a_full_read_is_never_due() -> None:
@@ -116,10 +124,11 @@ def test_without_a_cadence_a_full_read_is_never_due() -> None:
     assert next_full_read(AT, None) is None
 
 
-def test_the_next_full_read_is_the_last_one_plus_the_cadence() -> None:
-    """The report's due time counts from the last full read."""
-    assert next_full_read(AT, 24) == AT + dt.timedelta(days=1)
-    assert next_full_read(AT, 1.5) == AT + dt.timedelta(minutes=90)
+def test_the_next_full_read_is_the_last_one_plus_the_cadence_less_its_grace() -> None:
+    """The report's due time counts from the last full read; from then on a run reads the account."""
+    assert next_full_read(AT, 24) == AT + dt.timedelta(hours=23)
+    assert next_full_read(AT, 1) == AT + dt.timedelta(minutes=57)
+    assert next_full_read(None, 24) is None
 
 
 def test_the_report_entry_names_scope_mode_cost_and_next_full_read() -> None:
