@@ -9,15 +9,15 @@ as concurrent subflows. Either way each shard has its own lock, ledger and curso
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.deployments import run_deployment
 
 from sakari_sync.config import SyncParameters
-from sakari_sync.errors import SyncError
-from sakari_sync.flows.sync import sync_contacts
+from sakari_sync.errors import ContactsPendingError, SyncError
+from sakari_sync.flows.sync import final_state, sync_contacts
 from sakari_sync.stages.report import SyncReport
 from sakari_sync.stages.shard import combine_reports, shard_parameters
 from sakari_sync.tasks.report import publish_summary
@@ -27,17 +27,21 @@ from sakari_sync.tasks.report import publish_summary
 async def sync_shards(
     params: SyncParameters, shards: int = 2, deployment: str | None = None, dry_run: bool = False
 ) -> SyncReport:
-    """Run the sync as `shards` concurrent flow runs and combine their reports into one."""
+    """Run the sync as `shards` concurrent flow runs and combine their reports into one; it ends as one
+    run would (Partial or Failed when contacts are pending)."""
     runs = [_run_shard(p, deployment, dry_run) for p in shard_parameters(params, shards)]
     reports = await asyncio.gather(*runs)
     combined = combine_reports(params.name, list(reports))
     await publish_summary(combined, [])
-    return combined
+    return cast(SyncReport, final_state(combined, params.max_pending_share))
 
 
 async def _run_shard(params: SyncParameters, deployment: str | None, dry_run: bool) -> SyncReport:
     if deployment is None:
-        return await sync_contacts(params, dry_run=dry_run)
+        try:
+            return await sync_contacts(params, dry_run=dry_run)
+        except ContactsPendingError as exc:  # the shard went to the end; the whole sync decides
+            return cast(SyncReport, exc.report)
     run: FlowRun = await run_deployment(  # type: ignore[misc]  # async_dispatch: awaitable in a coroutine
         deployment,
         parameters={"params": params.model_dump(mode="json"), "dry_run": dry_run},
@@ -48,8 +52,10 @@ async def _run_shard(params: SyncParameters, deployment: str | None, dry_run: bo
 
 async def _report_of(run: FlowRun) -> SyncReport:
     state: State[Any] | None = run.state
-    if state is None or not state.is_completed():
-        ended = state.name if state else "without a state"
-        raise SyncError(f"shard run {run.name} ended {ended}; its page in the Prefect UI says why")
-    result = await state.aresult()
-    return result if isinstance(result, SyncReport) else SyncReport.model_validate(result)
+    result = await state.aresult(raise_on_failure=False) if state is not None else None
+    if isinstance(result, ContactsPendingError):
+        result = result.report  # the shard went to the end with contacts pending; the whole sync decides
+    if isinstance(result, SyncReport | dict):
+        return result if isinstance(result, SyncReport) else SyncReport.model_validate(result)
+    ended = state.name if state else "without a state"
+    raise SyncError(f"shard run {run.name} ended {ended}; its page in the Prefect UI says why")

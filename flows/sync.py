@@ -4,13 +4,16 @@ Prefect tasks) and `sakari_sync/stages/` (the logic); this module only sequences
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from prefect import flow
+from prefect import flow, get_run_logger
+from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_UI_URL
+from prefect.states import Completed
 
 from sakari_sync.config import SyncParameters
+from sakari_sync.errors import ContactsPendingError
 from sakari_sync.run import Run, close_run, open_run
 from sakari_sync.stages.plan import planned_outcomes
 from sakari_sync.stages.report import SyncReport
@@ -47,8 +50,13 @@ async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncRe
     succeeded, new_cursor = False, None
     try:
         assert run.source is not None  # open_run connects the source of a run that stages it
-        staged = await stage_source(run.source, run.staging, run.run_id, params, run.cursor, progress)
+        pending = run.ledger.pending_keys() if run.cursor is not None else set()  # a full read has them
+        staged = await stage_source(
+            run.source, run.staging, run.run_id, params, run.cursor, pending, progress
+        )
         run.report.extracted, new_cursor = staged.extracted, staged.max_cursor
+        if not dry_run:
+            run.ledger.forget_pending(staged.gone)
         plan, rejects = plan_load(
             run.staging, run.ledger, run.run_id, full_read=run.cursor is None and not dry_run
         )
@@ -67,7 +75,8 @@ async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncRe
     await publish_summary(report, run.staging.sample_rejects(run.run_id, SAMPLE_PER_REASON))
     await publish_plan(report)
     emit_sync_finished(report, params.rejected_share_alert)
-    return report
+    # The returned State sets the run's final state and message; Prefect hands callers its data.
+    return cast(SyncReport, final_state(report, params.max_pending_share))
 
 
 async def _load_and_reconcile(run: Run, pending: int, progress: RunProgress) -> None:
@@ -96,6 +105,24 @@ async def reconcile_contacts(params: SyncParameters) -> dict[str, Any]:
     finally:
         close_run(run, succeeded=False)  # a reconcile alone never moves the cursor
     return found
+
+
+def final_state(report: SyncReport, max_pending_share: float) -> State[SyncReport]:
+    """The run's end, truthfully: Completed when every contact was delivered; Completed named
+    'Partial' when Sakari refused or could not take some (at most `max_pending_share` of those sent);
+    Failed above that. The message is the run in one line; pending contacts are sent again next run."""
+    summary = report.summary()
+    get_run_logger().info(summary)
+    if not report.pending:
+        return Completed(message=summary, data=report)
+    sent = report.created + report.updated + report.suppressed + report.pending
+    if report.pending > max_pending_share * sent:
+        raise ContactsPendingError(
+            f"{summary}; that is more than max_pending_share ({max_pending_share:.0%}) of the {sent:,} "
+            "contacts sent: read the reasons in the rejects artifact",
+            report,
+        )
+    return Completed(name="Partial", message=summary, data=report)
 
 
 def _short_id() -> str | None:

@@ -21,8 +21,12 @@ _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',}]+")
 _SECRET_FIELD = re.compile(
     r"(?i)(\"?(?:client_secret|access_token|password|secret)\"?\s*[:=]\s*\"?)[^\s\"&,}]+"
 )
-# Runs of at least 7 digits, allowing the separators people type inside phone numbers.
-_PHONE = re.compile(r"\+?\d(?:[\s().\-/]*\d){6,}")
+# Runs of at least 7 digits, allowing the separators people type inside phone numbers. A hexadecimal
+# identifier of 16 or more characters (Sakari's list and contact ids, e.g. 5f1c0a0000000000deadbeef)
+# is matched first and kept: masking its digits would hide which id an error is about.
+_PHONE = re.compile(
+    r"(?P<id>\b(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{16,}\b)|(?P<phone>\+?\d(?:[\s().\-/]*\d){6,})"
+)
 
 
 def mask_phone(value: object) -> str:
@@ -41,7 +45,7 @@ def redact(text: object) -> str:
     out = _JWT.sub("[token]", out)
     out = _BEARER.sub(r"\1[token]", out)
     out = _SECRET_FIELD.sub(r"\1[secret]", out)
-    return _PHONE.sub(lambda m: mask_phone(m.group(0)), out)
+    return _PHONE.sub(lambda m: m.group("id") or mask_phone(m.group("phone")), out)
 
 
 class RedactingFilter(logging.Filter):

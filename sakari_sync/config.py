@@ -146,6 +146,14 @@ class SyncParameters(_Strict):
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     state_url: str = Field("sqlite:///sakari-state.db", description="SQLAlchemy URL of the state database.")
     full_refresh: bool = Field(False, description="Ignore the stored cursor and read everything.")
+    max_pending_share: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="A run in which Sakari refused or could not take more than this share of the contacts "
+        "it sent ends Failed; up to it, the run ends Completed as 'Partial'. Either way those contacts are "
+        "sent again next run.",
+    )
     rejected_share_alert: float = Field(
         0.1, ge=0, le=1, description="Emit `sakari.sync.rejects-high` when more than this share is rejected."
     )

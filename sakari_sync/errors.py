@@ -7,6 +7,8 @@
     ├── PrefectError                  start the Prefect server, or point PREFECT_API_URL at it
     ├── SakariAccessError             fix the Sakari credentials block (secret, account id, base URL)
     ├── AlreadyRunningError           wait: another run of the same sync holds its lock
+    ├── ContactsPendingError          more contacts than `max_pending_share` were not delivered: read
+    │                                 their reasons; they are sent again next run
     └── LoadStoppedError              the load stopped early; contacts not sent stay pending
         ├── SakariUnavailableError    Sakari kept failing: check it is up, then run again
         └── ConfigurationRefusedError Sakari refused contact after contact alike: fix the named setting
@@ -44,6 +46,19 @@ class SakariAccessError(SyncError):
 
 class AlreadyRunningError(SyncError):
     """Another run of the same sync is in progress."""
+
+
+class ContactsPendingError(SyncError):
+    """The run went to the end, but Sakari refused or could not take more contacts than the sync allows;
+    `report` is the run's report."""
+
+    def __init__(self, message: str, report: object) -> None:
+        super().__init__(message)
+        self.report = report
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep the report when the error crosses a process boundary (a deployment's persisted result).
+        return (type(self), (str(self), self.report))
 
 
 class LoadStoppedError(SyncError):

@@ -55,6 +55,9 @@ SETTLED = (LedgerStatus.SYNCED,)
 """Statuses whose payload is not planned again while it is unchanged. A known opt-out always is: the
 run sends it nothing and counts it as suppressed."""
 
+PENDING = (LedgerStatus.REJECTED, LedgerStatus.FAILED)
+"""Statuses of contacts not delivered yet: the next run reads their rows again and sends them."""
+
 STAGED_COLUMNS = ("source_key", "mobile", "cursor_sort", "payload", "payload_hash")
 """What the transform hands to staging for each valid row."""
 REJECT_COLUMNS = ("source_key", "reason", "detail", "mobile_masked")
@@ -62,6 +65,15 @@ REJECT_COLUMNS = ("source_key", "reason", "detail", "mobile_masked")
 private data, and the mobile masked to its last four digits."""
 DUPLICATE_MOBILE = "duplicate_mobile"
 """The reject reason of a row that shares its mobile with a row that wins (see state/staging.py)."""
+
+
+class RejectKind(StrEnum):
+    """What a row of `sakari_rejects` records."""
+
+    ROW = "row"  # the transform rejected the row (or it lost to a duplicate): nothing was sent
+    SAKARI = "sakari"  # Sakari refused the contact: pending, sent again next run
+    FAILED = "failed"  # Sakari could not be reached for the contact: pending, sent again next run
+    FIELD = "field"  # one optional field was left out; the contact itself was sent
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from sakari_sync.state.database import connect_state
 from sakari_sync.state.ledger import Ledger
 from sakari_sync.state.lock import DeadRun, acquire_lock, release_lock, renew_lock
 from sakari_sync.state.staging import Staging
+from sakari_sync.state.syncs import read_settings, write_settings
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Run:
     cursor: Any  # the stored cursor this run reads from; None for a full read
     report: SyncReport
     dry_run: bool
+    settings: dict[str, Any] = field(default_factory=dict)  # what shapes payloads, stored at the end
     took_over: DeadRun | None = None  # the dead run whose lock this one took over
     started: float = field(default_factory=time.monotonic)
 
@@ -63,7 +65,9 @@ async def open_run(
         staging = Staging(state, params.scope)
         if stage:
             staging.clear(rejects_too=True)
-        incremental = not params.full_refresh and params.source.cursor_column is not None
+        settings = payload_settings(params)
+        changed = changed_settings(read_settings(state, params.scope), settings)
+        incremental = not params.full_refresh and params.source.cursor_column is not None and not changed
         cursor = read_cursor(state, params.scope) if incremental else None
         source = await connect_source(params) if stage else None
     except BaseException:
@@ -72,18 +76,51 @@ async def open_run(
         raise
     mode = "dry-run" if dry_run else ("incremental" if cursor is not None else "full")
     report = SyncReport(sync_name=params.scope, run_id=run_id, mode=mode, load_mode=params.sakari.load_mode)
-    return Run(
-        params,
-        run_id,
-        state,
-        staging,
-        Ledger(state, params.scope),
-        source,
-        cursor,
-        report,
-        dry_run,
-        took_over,
-    )
+    if changed and params.source.cursor_column is not None and not params.full_refresh:
+        report.reread = (
+            f"the settings that shape payloads changed since the last run ({', '.join(changed)}): every row "
+            "was read again; only contacts whose payload changed were sent"
+        )
+    ledger = Ledger(state, params.scope)
+    return Run(params, run_id, state, staging, ledger, source, cursor, report, dry_run, settings, took_over)
+
+
+PAYLOAD_FORMAT = 1
+"""Bumped when a release changes what the transform writes for the same settings, so that every row
+is read again once (and only the payloads that really changed are sent)."""
+
+
+def payload_settings(params: SyncParameters) -> dict[str, Any]:
+    """The settings that decide which rows are read and what is sent for them. When they change between
+    runs, every row is read again (the ledger still sends only payloads that changed)."""
+    src = params.source
+    return {
+        "format": PAYLOAD_FORMAT,
+        "source": {
+            "table": src.table,
+            "query": src.query,
+            "params": src.params,
+            "key_column": src.key_column,
+            "cursor_column": src.cursor_column,
+        },
+        "mapping": params.mapping.model_dump(mode="json"),
+        "phone": params.phone.model_dump(mode="json"),
+        "sakari": {"merge_strategy": params.sakari.merge_strategy},
+    }
+
+
+def changed_settings(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    """The settings (two levels deep, e.g. `mapping.lists`) that differ; none before the first run."""
+    if before is None:
+        return []
+    changed = []
+    for section in sorted(set(before) | set(after)):
+        old, new = before.get(section), after.get(section)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changed += [f"{section}.{k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        elif old != new:
+            changed.append(section)
+    return changed
 
 
 async def connect_source(params: SyncParameters) -> Engine:
@@ -97,12 +134,16 @@ async def connect_source(params: SyncParameters) -> Engine:
 
 
 def close_run(run: Run, *, succeeded: bool, new_cursor: Any = None) -> SyncReport:
-    """Store `new_cursor` only when every row up to it was loaded; then clean up and unlock."""
+    """After a run that went to the end, store `new_cursor` and the settings it used; then clean up and
+    unlock."""
     report = run.report
     try:
-        if succeeded and not run.dry_run and report.failed == 0 and new_cursor is not None:
-            write_cursor(run.state, run.scope, new_cursor)
-            report.cursor = str(new_cursor)
+        if succeeded and not run.dry_run:
+            # Contacts not delivered are read again by key next run, so the cursor may move past them.
+            if new_cursor is not None:
+                write_cursor(run.state, run.scope, new_cursor)
+                report.cursor = str(new_cursor)
+            write_settings(run.state, run.scope, run.settings)
         if report.extracted:
             run.staging.clear()
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 
@@ -22,7 +22,7 @@ from sakari_sync.outcomes import Change, Outcome
 from sakari_sync.progress import StageProgress
 from sakari_sync.stages.breaker import Breaker
 from sakari_sync.stages.bulk import send_bulk
-from sakari_sync.stages.load import LoadCounts, Loaded, run_batches, send_batch
+from sakari_sync.stages.load import LoadCounts, Loaded, run_batches, send_batch, undelivered
 from sakari_sync.state.ledger import Ledger
 from sakari_sync.state.rates import read_rate, write_rate
 from sakari_sync.state.staging import Staging
@@ -54,6 +54,7 @@ async def open_client(cfg: SakariConfig, state: Engine) -> tuple[SakariClient, s
 async def load_batch(
     client: SakariClient,
     ledger: Ledger,
+    staging: Staging,
     changes: list[Change],
     merge_strategy: MergeStrategy,
     run_id: str,
@@ -61,14 +62,25 @@ async def load_batch(
     bulk: bool,
     breaker: Breaker,
 ) -> LoadCounts:
-    """Send one batch and write its results to the ledger; counts by outcome. If the breaker (shared
-    with the other batches in flight) stops, what was answered is still recorded."""
+    """Send one batch and write its results to the ledger, its refused and failed contacts (with
+    Sakari's code and message) to the run's rejects; counts by outcome. If the breaker (shared with
+    the other batches in flight) stops, what was answered is still recorded."""
     if bulk:
         results = await send_bulk(client, changes, merge_strategy, breaker)
     else:
         results = await send_batch(client, changes, merge_strategy, breaker)
     ledger.record(run_id, results)
-    return LoadCounts.of(results)
+    for kind, rows in undelivered(results).items():
+        staging.add_rejects(run_id, rows, kind)
+    counts = LoadCounts.of(results)
+    if counts.messages:
+        said = "; ".join(f"{reason}: {message}" for reason, message in sorted(counts.messages.items()))
+        refused, failed = counts.outcomes[Outcome.REJECTED], counts.outcomes[Outcome.FAILED]
+        get_run_logger().warning(
+            f"batch {index}: Sakari refused {refused} and could not take {failed} of {len(changes)} "
+            f"contacts; they stay pending and are sent again next run ({said})"
+        )
+    return counts
 
 
 async def load_changes(
@@ -91,7 +103,9 @@ async def load_changes(
 
     async def send(index: int, batch: list[Change]) -> LoadCounts:
         bulk = cfg.load_mode == "bulk"
-        return await load_batch(client, ledger, batch, cfg.merge_strategy, run_id, index, bulk, breaker)
+        return await load_batch(
+            client, ledger, staging, batch, cfg.merge_strategy, run_id, index, bulk, breaker
+        )
 
     async def done(batch: LoadCounts) -> None:
         counts.add(batch)

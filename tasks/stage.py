@@ -24,10 +24,12 @@ from sakari_sync.tasks.transform import transform_pages
 
 @dataclass(frozen=True)
 class Staged:
-    """What staging read: rows extracted (this shard's), and the greatest cursor value seen."""
+    """What staging read: rows extracted (this shard's), the greatest cursor value seen, and the pending
+    keys whose rows are gone from the source."""
 
     extracted: int
     max_cursor: Any
+    gone: set[str]
 
 
 @task(name="stage-page", task_run_name="stage-page-{page_no}", cache_policy=NO_CACHE)
@@ -39,13 +41,21 @@ def stage_page(
 
 
 async def stage_source(
-    source: Engine, staging: Staging, run_id: str, params: SyncParameters, cursor: Any, progress: RunProgress
+    source: Engine,
+    staging: Staging,
+    run_id: str,
+    params: SyncParameters,
+    cursor: Any,
+    pending: set[str],
+    progress: RunProgress,
 ) -> Staged:
-    """Read the source from `cursor` (None: everything), transform it and stage this shard's rows."""
+    """Read the source from `cursor` (None: everything) and the rows of `pending` keys, transform them
+    and stage this shard's rows."""
     started = time.monotonic()
     extracted = valid = rejected = 0
     max_cursor: Any = None
-    pages = read_source(source, params.source, cursor)
+    gone = set(pending)
+    pages = read_source(source, params.source, cursor, gone)
     for page_no, (page, transformed) in enumerate(transform_pages(pages, params)):
         result, kept = select_shard(transformed, params)
         stage_page(staging, run_id, result.valid, result.rejects, page_no)
@@ -62,7 +72,7 @@ async def stage_source(
     await progress.update(
         StageProgress("extract", extracted, extracted, "rows", started, counts, finished=True)
     )
-    return Staged(extracted, max_cursor)
+    return Staged(extracted, max_cursor, gone)
 
 
 @task(name="plan-load", task_run_name="plan-load", cache_policy=NO_CACHE)

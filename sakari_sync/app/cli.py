@@ -39,7 +39,7 @@ def _run(args: argparse.Namespace) -> int:
         params = params.model_copy(update={"full_refresh": True})
     report = run_sync(params, dry_run=args.dry_run)
     print_report(report, as_json=args.json)
-    return 0 if report.failed == 0 else 1
+    return 0 if report.pending == 0 else 1
 
 
 def _blocks(args: argparse.Namespace) -> int:

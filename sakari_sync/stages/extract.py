@@ -7,7 +7,9 @@ Not the connector block's `fetch_many`: its cursor lives in one block instance (
 and retries) and its `fetch_size` defaults to 1. Not OFFSET: the database walks every skipped row,
 so a full read costs O(n²/chunk), and rows shift if the source changes mid-read. Each page fetches
 one extra row, so a key repeated across a page boundary (which keyset paging would silently skip)
-is caught; NULL keys are looked for once, on the first page.
+is caught. Rows with a NULL key, which no page reaches, are read apart (`read_null_keys`), so the
+transform rejects each as `missing_key` while every other row goes on; and rows of pending contacts
+are read again by key (`read_keys`) after the cursor has moved past them.
 
 Incremental. With a cursor column and a stored cursor, rows with `cursor column >= cursor` are read:
 `>=`, not `>`, so rows sharing the cursor value but written after the last run are not lost. Rows
@@ -28,14 +30,14 @@ password and no row values (`sakari_sync.stages.source_errors` builds them from 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import URL, Connection, Engine, Select, bindparam, create_engine, or_, select
+from sqlalchemy import URL, Connection, Engine, Select, bindparam, create_engine, func, or_, select
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.sql import column, literal_column, table, text
 from sqlalchemy.sql.expression import ColumnClause, ColumnElement, FromClause
@@ -51,9 +53,21 @@ from sakari_sync.stages.source_errors import (
     unreachable_error,
 )
 
-__all__ = ["Page", "SourceError", "engine_from_url", "iter_pages", "page_through", "read_only", "read_page"]
+__all__ = [
+    "Page",
+    "SourceError",
+    "count_null_keys",
+    "engine_from_url",
+    "iter_pages",
+    "page_through",
+    "read_keys",
+    "read_null_keys",
+    "read_only",
+    "read_page",
+]
 
-_AFTER, _CURSOR, _LIMIT = "_sakari_after", "_sakari_cursor", "_sakari_limit"
+_AFTER, _CURSOR, _LIMIT, _KEYS = "_sakari_after", "_sakari_cursor", "_sakari_limit", "_sakari_keys"
+NULL_KEY_ROWS = 10_000  # rows with a NULL key read (and rejected one by one) per run; more are counted
 _READ_ONLY_SQL = dict.fromkeys(["postgresql", "mysql", "mariadb", "oracle"], "SET TRANSACTION READ ONLY")
 _READ_ONLY_SQL["sqlite"] = "PRAGMA query_only = ON"
 
@@ -131,29 +145,70 @@ def read_page(
     `after_key=None` reads the first page; `cursor` (needs `source.cursor_column`) keeps rows whose
     cursor column is >= it, or NULL. Columns hold the driver's Python values (object dtype): no
     integer becomes a float because of a NULL, so phone numbers stored as numbers keep every digit.
+    Rows whose key is NULL are not on any page: `read_null_keys` reads them.
     """
     with _engine_scope(engine) as eng:
         stmt, params = _page_query(eng, source, after_key, cursor)
-        try:
-            with read_only(eng) as conn:
-                if after_key is None:
-                    _check_null_keys(conn, source)
-                result = conn.execute(stmt, params)
-                names = list(result.keys())
-                rows = result.fetchall()
-        except SQLAlchemyError as exc:
-            probe = _select_all(_source_clause(source)).limit(0)  # the columns, no rows
-            raise explain_read_error(
-                eng, source, exc, read_only=read_only, probe=probe, params=_user_params(source)
-            ) from None
-    check_columns(names, source, where=describe_source(source))
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=names, dtype=object)
+        frame = _read(eng, source, stmt, params)
     if frame[source.key_column].duplicated().any():
         raise SourceError(
             f"source key column {source.key_column!r} has duplicate values, so paging by it would skip "
             "rows; set source.key_column to a unique column"
         )
     return frame.iloc[: source.chunk_size].reset_index(drop=True)
+
+
+def read_null_keys(engine: Engine | str | URL, source: SourceConfig, *, cursor: Any = None) -> pd.DataFrame:
+    """The rows whose key is NULL (from `cursor` on), which keyset paging cannot reach: each becomes a
+    `missing_key` reject, so one bad row never holds the others back. At most `NULL_KEY_ROWS` are
+    read (they are only rejected); `count_null_keys` says how many there are in all."""
+    with _engine_scope(engine) as eng:
+        stmt, params, key = _filtered(eng, source, cursor)
+        stmt = stmt.where(key.is_(None)).limit(NULL_KEY_ROWS)
+        return _read(eng, source, stmt, params)
+
+
+def count_null_keys(engine: Engine | str | URL, source: SourceConfig, *, cursor: Any = None) -> int:
+    """How many rows (from `cursor` on) have a NULL key."""
+    with _engine_scope(engine) as eng:
+        stmt, params, key = _filtered(eng, source, cursor)
+        counted = select(func.count()).select_from(stmt.where(key.is_(None)).subquery())
+        with _explained(eng, source) as conn:
+            return int(conn.execute(counted, params).scalar_one())
+
+
+def read_keys(engine: Engine | str | URL, source: SourceConfig, keys: Sequence[str]) -> pd.DataFrame:
+    """The rows whose key (as text) is one of `keys`, whatever their cursor: pending contacts read again
+    after the cursor has moved past them. Keys are bound as text; the database compares them with the
+    key column (PostgreSQL, MySQL and SQLite convert a numeric text to the column's type)."""
+    with _engine_scope(engine) as eng:
+        stmt, params, key = _filtered(eng, source, None)
+        stmt = stmt.where(key.in_(bindparam(_KEYS, type_=NullType(), expanding=True)))
+        params[_KEYS] = list(keys)
+        return _read(eng, source, stmt, params)
+
+
+def _read(engine: Engine, source: SourceConfig, stmt: Select[Any], params: dict[str, Any]) -> pd.DataFrame:
+    """Run one read-only select of the source into a frame of the driver's values."""
+    with _explained(engine, source) as conn:
+        result = conn.execute(stmt, params)
+        names = list(result.keys())
+        rows = result.fetchall()
+    check_columns(names, source, where=describe_source(source))
+    return pd.DataFrame([tuple(r) for r in rows], columns=names, dtype=object)
+
+
+@contextmanager
+def _explained(engine: Engine, source: SourceConfig) -> Iterator[Connection]:
+    """A read-only connection whose database errors become one SourceError naming the setting."""
+    try:
+        with read_only(engine) as conn:
+            yield conn
+    except SQLAlchemyError as exc:
+        probe = _select_all(_source_clause(source)).limit(0)  # the columns, no rows
+        raise explain_read_error(
+            engine, source, exc, read_only=read_only, probe=probe, params=_user_params(source)
+        ) from None
 
 
 PageReader = Callable[[Any, int], Page]
@@ -207,22 +262,31 @@ def _source_clause(source: SourceConfig) -> FromClause:
     return text(source.query.strip().rstrip(";")).columns(*cols).subquery("src")
 
 
-def _page_query(
-    engine: Engine, source: SourceConfig, after_key: Any, cursor: Any
-) -> tuple[Select[Any], dict[str, Any]]:
+def _filtered(
+    engine: Engine, source: SourceConfig, cursor: Any
+) -> tuple[Select[Any], dict[str, Any], ColumnElement[Any]]:
+    """Every source row from `cursor` on (None: every row), the bound parameters, and the key column."""
     params = _user_params(source)
     src = _source_clause(source)
-    key = src.c[source.key_column]
     stmt = _select_all(src)
-    if after_key is not None:
-        stmt = stmt.where(key > _bind(_AFTER))
-        params[_AFTER] = _bind_value(engine, after_key)
     if cursor is not None:
         if source.cursor_column is None:
             raise SourceError("a stored cursor needs source.cursor_column; set it, or run a full refresh")
         column = src.c[source.cursor_column]
         stmt = stmt.where(or_(column >= _bind(_CURSOR), column.is_(None)))
         params[_CURSOR] = _bind_value(engine, cursor)
+    return stmt, params, src.c[source.key_column]
+
+
+def _page_query(
+    engine: Engine, source: SourceConfig, after_key: Any, cursor: Any
+) -> tuple[Select[Any], dict[str, Any]]:
+    stmt, params, key = _filtered(engine, source, cursor)
+    if after_key is None:
+        stmt = stmt.where(key.is_not(None))  # NULL keys sort first (or last): read_null_keys reads them
+    else:
+        stmt = stmt.where(key > _bind(_AFTER))
+        params[_AFTER] = _bind_value(engine, after_key)
     params[_LIMIT] = source.chunk_size + 1  # one row more than a page: a key repeated across
     return stmt.order_by(key).limit(_bind(_LIMIT)), params  # the boundary shows up as a duplicate
 
@@ -254,19 +318,9 @@ def _user_params(source: SourceConfig) -> dict[str, Any]:
         raise SourceError(f"source.query uses :{name} but source.params has no value for it; add one")
     for name in sorted(source.params.keys() - wanted):
         raise SourceError(f"source.params has {name!r} but source.query has no :{name}; fix the name")
-    for name in sorted(wanted & {_AFTER, _CURSOR, _LIMIT}):
+    for name in sorted(wanted & {_AFTER, _CURSOR, _LIMIT, _KEYS}):
         raise SourceError(f"source.query may not use the reserved parameter :{name}; rename it")
     return dict(source.params)
-
-
-def _check_null_keys(conn: Connection, source: SourceConfig) -> None:
-    src = _source_clause(source)
-    probe = _select_all(src).where(src.c[source.key_column].is_(None)).limit(1)
-    if conn.execute(probe, _user_params(source)).first() is not None:
-        raise SourceError(
-            f"source key column {source.key_column!r} has NULL values, which paging cannot reach; "
-            "filter them out in source.query or pick another key_column"
-        )
 
 
 def _check_sqlite_file(engine: Engine) -> None:

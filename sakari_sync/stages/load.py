@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from sakari_client import SakariClient
 from sakari_client.errors import (
     AccountError,
@@ -27,8 +29,9 @@ from sakari_client.errors import (
     TransientError,
 )
 from sakari_client.models import Contact, EncodedContact, MergeStrategy
+from sakari_client.redaction import mask_phone
 from sakari_sync.errors import SakariAccessError
-from sakari_sync.outcomes import Change, ContactResult, Outcome, Refusal
+from sakari_sync.outcomes import REJECT_COLUMNS, Change, ContactResult, Outcome, Refusal, RejectKind
 from sakari_sync.stages.breaker import Breaker
 
 BLOCKED_CODE = "CONT-010"
@@ -36,27 +39,55 @@ BLOCKED_CODE = "CONT-010"
 
 @dataclass
 class LoadCounts:
-    """Contacts by outcome, and Sakari's refusals by reason (`sakari:<code>`)."""
+    """Contacts by outcome; Sakari's refusals by reason (`sakari:<code>`), and the first message Sakari
+    gave for each reason (refusals and failures), for the logs."""
 
     outcomes: Counter[Outcome] = field(default_factory=Counter)
     refusals: Counter[str] = field(default_factory=Counter)
+    messages: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, results: Iterable[ContactResult]) -> LoadCounts:
+        """Count one batch's results."""
         counts = cls()
         for r in results:
             counts.outcomes[r.outcome] += 1
             if r.outcome is Outcome.REJECTED:
                 counts.refusals[r.refusal.reason if r.refusal else "sakari:no-code"] += 1
+            if r.refusal is not None:
+                counts.messages.setdefault(_reason(r), r.refusal.message)
         return counts
 
     def add(self, other: LoadCounts) -> None:
+        """Add another batch's counts."""
         self.outcomes.update(other.outcomes)
         self.refusals.update(other.refusals)
+        for reason, message in other.messages.items():
+            self.messages.setdefault(reason, message)
 
     @property
     def answered(self) -> int:
+        """Contacts with a result."""
         return sum(self.outcomes.values())
+
+
+def _reason(result: ContactResult) -> str:
+    """`sakari:<code>` for a refusal, `failed:<code>` for a contact Sakari could not take."""
+    assert result.refusal is not None
+    if result.outcome is Outcome.FAILED:
+        return f"failed:{result.refusal.code or result.refusal.status or 'no-answer'}"
+    return result.refusal.reason
+
+
+def undelivered(results: Iterable[ContactResult]) -> dict[RejectKind, pd.DataFrame]:
+    """The batch's refused and failed contacts as reject rows (masked), by kind, for `sakari_rejects`."""
+    rows: dict[RejectKind, list[tuple[str, str, str, str]]] = {RejectKind.SAKARI: [], RejectKind.FAILED: []}
+    for r in results:
+        if r.outcome in (Outcome.REJECTED, Outcome.FAILED):
+            kind = RejectKind.SAKARI if r.outcome is Outcome.REJECTED else RejectKind.FAILED
+            message = r.refusal.message if r.refusal else "no reason given"
+            rows[kind].append((r.change.source_key, _reason(r), message, mask_phone(r.change.mobile)))
+    return {kind: pd.DataFrame(found, columns=list(REJECT_COLUMNS)) for kind, found in rows.items() if found}
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from sakari_sync.outcomes import Outcome
 from sakari_sync.stages.load import Loaded
@@ -37,6 +37,10 @@ class SyncReport(BaseModel):
     throttled: int = 0
     learned_rate: float | None = None
     cursor: str | None = Field(None, description="the cursor stored at the end of the run, if it moved")
+    reread: str | None = Field(None, description="why every row was read again, when the settings changed")
+    field_issues_by_reason: dict[str, int] = Field(
+        default_factory=dict, description="optional fields left out of sent contacts, by reason"
+    )
     seconds: float = 0.0
     flow_run_url: str | None = None
     reconcile: dict[str, Any] | None = Field(None, description="read-back mode and counts per finding")
@@ -73,6 +77,29 @@ class SyncReport(BaseModel):
             "failed": self.failed,
         }
 
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented use on a property
+    @property
+    def pending(self) -> int:
+        """Contacts not delivered: refused by Sakari or not taken; the next run sends them again."""
+        refused = sum(n for reason, n in self.rejected_by_reason.items() if reason.startswith("sakari:"))
+        return refused + self.failed
+
+    def summary(self) -> str:
+        """The run in one line: the final state's message, the last line of the story."""
+        parts = [f"{self.extracted:,} rows read"]
+        parts += [f"{n:,} {name}" for name, n in self.outcome_counts().items() if n]
+        rejected = self.rejected - (self.pending - self.failed)
+        if rejected:
+            parts.append(f"{rejected:,} rejected")
+        if self.pending:
+            reasons = ", ".join(
+                f"{r} {n:,}" for r, n in sorted(self.rejected_by_reason.items()) if r.startswith("sakari:")
+            )
+            failed = f"failed {self.failed:,}" if self.failed else ""
+            detail = ", ".join(x for x in (reasons, failed) if x)
+            parts.append(f"{self.pending:,} pending ({detail}): sent again next run")
+        return f"{self.sync_name}: " + ", ".join(parts)
+
     def accounted(self) -> int:
         """Rows the report places somewhere: equals `extracted` when nothing was lost."""
         return self.rejected + sum(self.outcome_counts().values())
@@ -87,7 +114,17 @@ class SyncReport(BaseModel):
         ]
         lines += [f"    {reason:<22}{n:>7,}" for reason, n in sorted(self.rejected_by_reason.items())]
         lines += [f"  {name:<10} {n:>9,}" for name, n in self.outcome_counts().items()]
+        lines += [
+            f"  field left out: {reason:<14}{n:>7,}"
+            for reason, n in sorted(self.field_issues_by_reason.items())
+        ]
         lines.append(f"  requests   {self.requests:>9,}  (429s: {self.throttled:,})")
+        if self.pending:
+            lines.append(
+                f"  pending    {self.pending:>9,}  (refused by Sakari or not taken: sent again next run)"
+            )
+        if self.reread:
+            lines.append(f"  note: {self.reread}")
         if self.reconcile:
             found = ", ".join(f"{k} {v}" for k, v in self.reconcile.items() if k != "mode")
             lines.append(f"  reconcile  read back by {self.reconcile['mode']}: {found}")

@@ -4,14 +4,16 @@ every run's outcomes; and the opt-outs. Written once per batch, in one transacti
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from sakari_sync.outcomes import ContactResult, LedgerStatus
+from sakari_sync.outcomes import PENDING, ContactResult, LedgerStatus
 from sakari_sync.state.schema import ledger, optouts, outcomes, upsert
+
+_IN_CLAUSE = 500  # keys per UPDATE ... WHERE source_key IN (...)
 
 
 def now() -> dt.datetime:
@@ -133,6 +135,33 @@ class Ledger:
         q = sa.select(outcomes.c.mobile).where(outcomes.c.run_id == run_id).distinct()
         with self.engine.connect() as conn:
             return list(conn.execute(q).scalars())
+
+    def pending_keys(self) -> set[str]:
+        """Source keys of contacts Sakari refused or could not take: read again by the next run, even
+        when the cursor has moved past their rows."""
+        q = sa.select(ledger.c.source_key).where(
+            ledger.c.sync_name == self.sync_name, ledger.c.status.in_([str(s) for s in PENDING])
+        )
+        with self.engine.connect() as conn:
+            return set(conn.execute(q).scalars())
+
+    def forget_pending(self, keys: Collection[str]) -> int:
+        """Pending contacts whose source row is gone (read again by key, not found) become absent."""
+        gone = sorted(keys)
+        changed = 0
+        with self.engine.begin() as conn:
+            for start in range(0, len(gone), _IN_CLAUSE):
+                result = conn.execute(
+                    ledger.update()
+                    .where(
+                        ledger.c.sync_name == self.sync_name,
+                        ledger.c.source_key.in_(gone[start : start + _IN_CLAUSE]),
+                        ledger.c.status.in_([str(s) for s in PENDING]),
+                    )
+                    .values(status=str(LedgerStatus.ABSENT), updated_at=now())
+                )
+                changed += int(result.rowcount or 0)
+        return changed
 
     def mark_absent(self, present: sa.Select[Any]) -> int:
         """After a full read of the source: mobiles no row claims any more (not in `present`) are absent."""

@@ -39,6 +39,7 @@ syncs = sa.Table(
     sa.Column("sync_name", sa.String(200), primary_key=True),
     sa.Column("cursor", sa.Text),
     sa.Column("settings_fingerprint", sa.String(64)),
+    sa.Column("settings", sa.Text),  # the settings that shape payloads, as canonical JSON
     sa.Column("settings_changed_at", NOW),
     sa.Column("full_reconcile_at", NOW),
     sa.Column("updated_at", NOW, nullable=False),

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sakari_client.redaction import mask_phone
-from sakari_sync.outcomes import DUPLICATE_MOBILE, REJECT_COLUMNS, SETTLED, STAGED_COLUMNS, Change
+from sakari_sync.outcomes import DUPLICATE_MOBILE, REJECT_COLUMNS, SETTLED, STAGED_COLUMNS, Change, RejectKind
 from sakari_sync.state.schema import ledger, optouts, rejects, staging
 
 _IN_CLAUSE = 500  # ids per UPDATE ... WHERE id IN (...)
@@ -63,9 +63,9 @@ class Staging:
                 conn.execute(staging.insert(), rows)
         self.add_rejects(run_id, rejected)
 
-    def add_rejects(self, run_id: str, rejected: pd.DataFrame) -> None:
-        """Append rejects (`REJECT_COLUMNS`): the transform's, or Sakari's refusals."""
-        base = {"sync_name": self.sync_name, "run_id": run_id}
+    def add_rejects(self, run_id: str, rejected: pd.DataFrame, kind: RejectKind = RejectKind.ROW) -> None:
+        """Append rejects (`REJECT_COLUMNS`) of one kind: the transform's, Sakari's refusals, ..."""
+        base = {"sync_name": self.sync_name, "run_id": run_id, "kind": str(kind)}
         rows = [
             base | dict(zip(REJECT_COLUMNS, r, strict=True))
             for r in rejected[list(REJECT_COLUMNS)].itertuples(index=False)
@@ -104,6 +104,7 @@ class Staging:
                     {
                         "sync_name": self.sync_name,
                         "run_id": run_id,
+                        "kind": str(RejectKind.ROW),
                         "source_key": r.source_key,
                         "reason": DUPLICATE_MOBILE,
                         "detail": duplicate_detail(r.winner),
@@ -216,11 +217,12 @@ class Staging:
             rejects.c.reason,
             rejects.c.detail,
             rejects.c.mobile_masked,
+            rejects.c.kind,
             sa.func.row_number().over(partition_by=rejects.c.reason, order_by=rejects.c.id).label("n"),
         ).where(rejects.c.run_id == run_id)
         sub = ranked.subquery()
         q = (
-            sa.select(sub.c.source_key, sub.c.reason, sub.c.detail, sub.c.mobile_masked)
+            sa.select(sub.c.kind, sub.c.source_key, sub.c.reason, sub.c.detail, sub.c.mobile_masked)
             .where(sub.c.n <= per_reason)
             .order_by(sub.c.reason, sub.c.n)
         )
@@ -228,10 +230,10 @@ class Staging:
             return [dict(r._mapping) for r in conn.execute(q)]
 
     def reject_counts(self, run_id: str) -> dict[str, int]:
-        """This run's rejects by reason."""
+        """This run's rejected rows by reason (the transform's and duplicates: what `plan_load` counts)."""
         q = (
             sa.select(rejects.c.reason, sa.func.count())
-            .where(rejects.c.run_id == run_id)
+            .where(rejects.c.run_id == run_id, rejects.c.kind == str(RejectKind.ROW))
             .group_by(rejects.c.reason)
         )
         with self.engine.connect() as conn:

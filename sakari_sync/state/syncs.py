@@ -5,6 +5,9 @@ last read back (for reconcile's cadence, with how many contacts the sync put the
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -18,26 +21,27 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value if value is None or value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def read_settings_fingerprint(engine: Engine, sync_name: str) -> str | None:
-    """The fingerprint stored by the sync's last completed run (None before the first)."""
+def read_settings(engine: Engine, sync_name: str) -> dict[str, Any] | None:
+    """The payload-shaping settings stored by the sync's last completed run (None before the first)."""
     with engine.connect() as conn:
-        found = conn.execute(sa.select(syncs.c.settings_fingerprint).where(syncs.c.sync_name == sync_name))
-        return found.scalar()
+        found = conn.execute(sa.select(syncs.c.settings).where(syncs.c.sync_name == sync_name)).scalar()
+    return None if found is None else dict(json.loads(found))
 
 
-def write_settings_fingerprint(engine: Engine, sync_name: str, fingerprint: str) -> None:
-    """Remember the settings a completed run used; `settings_changed_at` moves only when they changed."""
-    previous = read_settings_fingerprint(engine, sync_name)
-    row: dict[str, object] = {
-        "sync_name": sync_name,
-        "settings_fingerprint": fingerprint,
-        "updated_at": now(),
-    }
-    columns = ["settings_fingerprint", "updated_at"]
-    if previous != fingerprint:
-        row["settings_changed_at"] = row["updated_at"]
-        columns.append("settings_changed_at")
+def write_settings(engine: Engine, sync_name: str, settings: dict[str, Any]) -> None:
+    """Remember the settings a completed run used (and their fingerprint); `settings_changed_at`
+    moves only when they changed."""
+    text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+    fingerprint = hashlib.sha256(text.encode()).hexdigest()
+    at = now()
+    row: dict[str, object] = {"sync_name": sync_name, "settings_fingerprint": fingerprint, "settings": text}
+    row["updated_at"] = at
+    columns = ["settings_fingerprint", "settings", "updated_at"]
     with engine.begin() as conn:
+        previous = conn.execute(sa.select(syncs.c.settings_fingerprint).where(syncs.c.sync_name == sync_name))
+        if previous.scalar() != fingerprint:
+            row["settings_changed_at"] = at
+            columns.append("settings_changed_at")
         upsert(conn, syncs, [row], update=columns)
 
 

@@ -228,3 +228,13 @@ def test_errors_survive_pickling_with_their_url_and_class() -> None:
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object, round-tripped
     assert type(copy) is TransientError
     assert (copy.url, copy.message, str(copy)) == (error.url, error.message, str(error))
+
+
+def test_redaction_masks_phones_but_keeps_hex_ids() -> None:
+    """A phone in any spelling is masked to its last four digits; Sakari's 24-character hex ids are kept,
+    so an error can still say which list id it is about."""
+    from sakari_client.redaction import redact
+
+    assert redact("Unknown list id: 0000000000000000deadbeef") == "Unknown list id: 0000000000000000deadbeef"
+    assert redact("mobile +1 (415) 555-0123 x345") == "mobile •••••••0123 x345"
+    assert redact("4155550123x345") == "••••••0123x345"

@@ -10,7 +10,14 @@ import pytest
 from sqlalchemy import Engine
 
 from sakari_sync.config import SourceConfig
-from sakari_sync.stages.extract import SourceError, engine_from_url, iter_pages
+from sakari_sync.stages.extract import (
+    SourceError,
+    count_null_keys,
+    engine_from_url,
+    iter_pages,
+    read_keys,
+    read_null_keys,
+)
 from tests.extract.conftest import MakeTable
 
 ROWS = [{"id": i, "name": f"n{i}", "updated_at": "2024-01-01 00:00:00"} for i in (1, 2, 3)]
@@ -113,14 +120,29 @@ def test_duplicate_keys_are_refused(engine: Engine, make_table: MakeTable) -> No
     assert source_error(engine, query=inside, key_column="k", chunk_size=2).startswith(expected)
 
 
-def test_null_keys_are_refused(engine: Engine, make_table: MakeTable) -> None:
-    """Rows with a NULL key can never be paged to, so they are reported rather than dropped."""
+def test_rows_with_a_null_key_are_read_apart_and_never_stop_the_pages(
+    engine: Engine, make_table: MakeTable
+) -> None:
+    """Keyset pages cannot reach a NULL key: the pages go on without it, and `read_null_keys` reads it
+    (the transform rejects it as missing_key), `count_null_keys` counts it."""
     make_table(ROWS)
-    query = "SELECT CASE WHEN id = 3 THEN NULL ELSE id END AS k FROM contacts"
-    assert source_error(engine, query=query, key_column="k") == (
-        "source key column 'k' has NULL values, which paging cannot reach; "
-        "filter them out in source.query or pick another key_column"
-    )
+    query = "SELECT CASE WHEN id = 3 THEN NULL ELSE id END AS k, name FROM contacts"
+    src = SourceConfig(url="sqlite://", query=query, key_column="k", chunk_size=2)
+    paged = [k for page in iter_pages(engine, src) for k in page.rows["k"]]
+    assert None not in paged
+    assert len(paged) == len(ROWS) - 1
+    nulls = read_null_keys(engine, src)
+    assert nulls["k"].tolist() == [None]
+    assert count_null_keys(engine, src) == 1
+
+
+def test_rows_are_read_again_by_key_whatever_their_cursor(engine: Engine, make_table: MakeTable) -> None:
+    """Pending contacts' rows are read by key, given as text, even on an integer key column."""
+    make_table(ROWS)
+    src = SourceConfig(url="sqlite://", table="contacts", chunk_size=2)
+    wanted = [str(r["id"]) for r in ROWS[:2]] + ["999"]
+    found = read_keys(engine, src, wanted)
+    assert sorted(int(k) for k in found["id"]) == sorted(r["id"] for r in ROWS[:2])
 
 
 def test_a_stored_cursor_needs_a_cursor_column(engine: Engine, make_table: MakeTable) -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from sakari_sync.config import ListMapping, SyncParameters
+from sakari_sync.errors import ContactsPendingError
 from sakari_sync.flows.sync import sync_contacts
 from sakari_sync.stages.report import SyncReport
 
@@ -55,9 +56,14 @@ def test_an_answer_that_cannot_be_matched_row_by_row_is_confirmed_by_reading_bac
     httpx.patch(f"{emulator.url}/_emulator/styles", json={"bulk_answer_style": "openapi"}).raise_for_status()
     rule = {"mobile": "+447400123456", "status": 400, "code": "CONT-001", "message": "Invalid mobile number"}
     httpx.post(f"{emulator.url}/_emulator/rules", json=rule).raise_for_status()
-    no_lists = params.model_copy(update={"mapping": params.mapping.model_copy(update={"lists": ListMapping()})})
-    report = run(bulk(no_lists))
-    assert (report.created, report.failed) == (3, 0)
+    no_lists = params.model_copy(
+        update={"mapping": params.mapping.model_copy(update={"lists": ListMapping()})}
+    )
+    with pytest.raises(ContactsPendingError) as pending:
+        run(bulk(no_lists))
+    report = pending.value.report
+    assert isinstance(report, SyncReport)
+    assert (report.created, report.failed, report.pending) == (3, 0, 1)
     assert report.rejected_by_reason.get("sakari:CONT-001") == 1
     held = {c["mobile"]["number"] for c in httpx.get(f"{emulator.url}/_emulator/contacts").json()}
     assert "+447400123456" not in held

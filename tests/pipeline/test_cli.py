@@ -47,6 +47,7 @@ def test_a_dry_run_prints_its_plan_and_sends_nothing(params: SyncParameters, tmp
     assert "plan (dry run, nothing sent): 4 to send, 3 rejected" in done.stdout
     assert "+1415" not in done.stdout, "phones in the plan are masked"
     again = cli("run", "--config", str(config), "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["created"] == 4, "the dry run sent nothing, so the real run creates all"
 
 

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("sync_name", sa.String(200), primary_key=True),
         sa.Column("cursor", sa.Text),
         sa.Column("settings_fingerprint", sa.String(64)),
+        sa.Column("settings", sa.Text),
         sa.Column("settings_changed_at", _AT),
         sa.Column("full_reconcile_at", _AT),
         sa.Column("updated_at", _AT, nullable=False),
