@@ -101,7 +101,7 @@ async def reconcile_contacts(params: SyncParameters) -> dict[str, Any]:
     try:
         client, _ = await open_client(params.sakari, run.state)
         async with client:
-            found = await reconcile(client, run.ledger, run.run_id, params)
+            found = await reconcile(client, run.ledger, run.run_id, params, whole_account=True)
     finally:
         close_run(run, succeeded=False)  # a reconcile alone never moves the cursor
     return found

@@ -124,6 +124,15 @@ class ReconcileConfig(_Strict):
     repair: bool = Field(
         True, description="Recreate missing and rewrite drifted contacts (never blocked ones)."
     )
+    full_read_every_hours: float | None = Field(
+        24.0,
+        ge=0,
+        description="Read Sakari's whole account back this often (hours; a run 5% early, an hour at "
+        "most, counts): only a full read finds contacts deleted or edited in Sakari that the run did "
+        "not touch, and contacts the source no longer has. Between full reads a run reads back only "
+        "the contacts it touched (none: no request). 0 = every run; empty = never (schedule "
+        "`reconcile-contacts`).",
+    )
 
 
 class SyncParameters(_Strict):

@@ -6,12 +6,19 @@ Findings per contact:
 - blocked: the person opted out: recorded in `sakari_optouts`, never sent to again, never unblocked.
 - extra: in Sakari but not in the ledger, or absent from the source since: reported only.
 
-Read-back is either a listing of the whole account (pages of 100) or one GET per contact, whichever
-costs fewer requests for this run; the report names the mode. A GET per contact cannot see `extra`.
+What is read back (`Scope`), so that a reconcile costs what the run changed:
+- account: the whole account, a page of 100 per request: the only read that finds extras, and
+  contacts deleted or edited in Sakari that no run touched. When asked (`reconcile-contacts`), when
+  the cadence says it is due, and when it costs fewer requests than the GETs of a touched read.
+- touched: one GET per contact this run sent (or learned was blocked): finds missing, drifted and
+  blocked among those only. Known opt-outs are not fetched.
+- none: the run touched nothing, so nothing is sent (not even a count).
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import math
 from collections.abc import Iterable
@@ -25,7 +32,8 @@ from sakari_client.models import Contact, MergeStrategy
 from sakari_client.redaction import mask_phone
 from sakari_sync.outcomes import Change, ContactResult, LedgerStatus, Outcome
 from sakari_sync.stages.load import send_batch
-from sakari_sync.state.ledger import Ledger
+from sakari_sync.state.ledger import Ledger, now
+from sakari_sync.state.syncs import count_known_contacts, read_full_reconcile_at, write_full_reconcile_at
 
 SAMPLE = 10
 PAGE = 100
@@ -45,6 +53,14 @@ class Mode(StrEnum):
 
     LIST = "list"
     GET = "get"
+
+
+class Scope(StrEnum):
+    """How much of Sakari a reconcile read back (see the module docstring)."""
+
+    NONE = "none"
+    TOUCHED = "touched"
+    ACCOUNT = "account"
 
 
 def diff_fields(expected: dict[str, Any], actual: Contact) -> list[str]:
@@ -73,28 +89,55 @@ def choose_mode(touched: int, account_size: int) -> Mode:
     return Mode.GET if 0 < touched < math.ceil(account_size / PAGE) else Mode.LIST
 
 
+def full_read_due(last: dt.datetime | None, every_hours: float | None, at: dt.datetime) -> bool:
+    """Whether a run at `at` reads the whole account: never without a cadence; at once when it was
+    never read; else from `next_full_read` on."""
+    due = next_full_read(last, every_hours)
+    return every_hours is not None and (due is None or at >= due)
+
+
+def next_full_read(last: dt.datetime | None, every_hours: float | None) -> dt.datetime | None:
+    """From when a run reads the whole account again (None: no cadence, or never read). A run a
+    little early counts as on time (5% of the interval, an hour at most), so that a nightly schedule
+    with a 24-hour cadence reads the account every night, not every other night."""
+    if every_hours is None or last is None:
+        return None
+    every = dt.timedelta(hours=every_hours)
+    return last + every - min(every * 0.05, dt.timedelta(hours=1))
+
+
 @dataclass
 class ReconcileReport:
     """What the read-back found: counts and a masked sample per finding."""
 
-    mode: Mode = Mode.LIST
+    scope: Scope = Scope.NONE
+    mode: Mode | None = None  # None: nothing was read
     checked: int = 0
+    requests: int = 0  # sent to Sakari by this reconcile (reads, a count, repairs), token aside
     counts: dict[Finding, int] = field(default_factory=lambda: dict.fromkeys(Finding, 0))
     repaired: int = 0
+    next_full_read: dt.datetime | None = None  # None: no cadence (only `reconcile-contacts`)
     samples: dict[Finding, list[dict[str, str]]] = field(default_factory=lambda: {f: [] for f in Finding})
+
+    def summary(self) -> dict[str, Any]:
+        """The run report's `reconcile` entry: what was read and how, what it cost, what it found."""
+        due = self.next_full_read.isoformat(timespec="seconds") if self.next_full_read else None
+        return {
+            "scope": str(self.scope),
+            "mode": str(self.mode or "none"),
+            "checked": self.checked,
+            "requests": self.requests,
+            **{str(kind): n for kind, n in self.counts.items()},
+            "repaired": self.repaired,
+            "next_full_read": due,
+        }
 
     def note(self, kind: Finding, mobile: str, source_key: str | None, detail: str = "") -> None:
         """Count a finding, and keep it (masked) in the sample while there is room."""
         self.counts[kind] += 1
         if len(self.samples[kind]) < SAMPLE:
-            self.samples[kind].append(
-                {
-                    "finding": str(kind),
-                    "mobile": mask_phone(mobile),
-                    "source_key": source_key or "",
-                    "detail": detail,
-                }
-            )
+            sample = {"finding": str(kind), "mobile": mask_phone(mobile), "source_key": source_key or ""}
+            self.samples[kind].append(sample | {"detail": detail})
 
 
 @dataclass
@@ -175,20 +218,28 @@ async def read_by_listing(
 async def read_by_gets(
     client: SakariClient, ledger: Ledger, report: ReconcileReport, touched: list[str]
 ) -> tuple[list[Change], list[ContactResult]]:
-    """One GET per contact the run touched (cheaper than listing a much larger account)."""
+    """One GET per contact the run touched (cheaper than listing a much larger account), a page of
+    them at a time, as many in flight as the client allows."""
     repairs: list[Change] = []
     blocked: list[ContactResult] = []
     for start in range(0, len(touched), PAGE):
-        for exp in expected_of(ledger.rows_for(touched[start : start + PAGE])).values():
-            contact = None
-            if exp.contact_id:
-                report.checked += 1
-                try:
-                    contact = await client.get_contact(exp.contact_id)
-                except NotFoundError:
-                    contact = None
+        expected = list(expected_of(ledger.rows_for(touched[start : start + PAGE])).values())
+        contacts = await asyncio.gather(*(fetch_contact(client, exp, report) for exp in expected))
+        for exp, contact in zip(expected, contacts, strict=True):
             _collect(exp, contact, report, repairs, blocked)
     return repairs, blocked
+
+
+async def fetch_contact(client: SakariClient, exp: Expected, report: ReconcileReport) -> Contact | None:
+    """The contact as Sakari holds it now (None: gone, or never confirmed). A known opt-out is not
+    fetched: whatever Sakari holds for it, nothing is sent to it."""
+    if exp.contact_id is None or exp.change.blocked:
+        return None
+    report.checked += 1
+    try:
+        return await client.get_contact(exp.contact_id)
+    except NotFoundError:
+        return None
 
 
 def _collect(
@@ -210,18 +261,59 @@ def _collect(
 
 
 async def reconcile_account(
-    client: SakariClient, ledger: Ledger, run_id: str, *, repair: bool, merge_strategy: MergeStrategy
+    client: SakariClient,
+    ledger: Ledger,
+    run_id: str,
+    *,
+    repair: bool,
+    merge_strategy: MergeStrategy,
+    full_every_hours: float | None = None,
+    whole_account: bool = False,
 ) -> ReconcileReport:
-    """Read Sakari back, record opt-outs, and repair what is missing or drifted (when `repair`)."""
-    touched = ledger.touched_mobiles(run_id)
-    report = ReconcileReport(mode=choose_mode(len(touched), await client.count_contacts()))
+    """Read Sakari back, record opt-outs, and repair what is missing or drifted (when `repair`).
+
+    Reads the whole account when `whole_account` is set or `full_every_hours` have passed since the
+    last full read (stored once a full read is done); else only what run `run_id` touched."""
+    sent, at = _api_requests(client), now()
+    last = read_full_reconcile_at(ledger.engine, ledger.sync_name)
+    due = whole_account or full_read_due(last, full_every_hours, at)
+    touched = [] if due else ledger.touched_mobiles(run_id)
+    report = ReconcileReport(mode=await _choose_read(client, ledger, len(touched), due=due))
+    repairs: list[Change] = []
+    blocked: list[ContactResult] = []
     if report.mode is Mode.GET:
+        report.scope = Scope.TOUCHED
         repairs, blocked = await read_by_gets(client, ledger, report, touched)
-    else:
+    elif report.mode is Mode.LIST:
+        report.scope = Scope.ACCOUNT
         repairs, blocked = await read_by_listing(client, ledger, report)
-    ledger.record(run_id, blocked)
+    if blocked:
+        ledger.record(run_id, blocked)
     if repair and repairs:
         results = await send_batch(client, repairs, merge_strategy)
         ledger.record(run_id, results)
         report.repaired = sum(1 for r in results if r.outcome in (Outcome.CREATED, Outcome.UPDATED))
+    if report.scope is Scope.ACCOUNT:
+        write_full_reconcile_at(ledger.engine, ledger.sync_name, at)
+        last = at
+    report.next_full_read = next_full_read(last, full_every_hours)
+    report.requests = _api_requests(client) - sent
     return report
+
+
+async def _choose_read(client: SakariClient, ledger: Ledger, touched: int, *, due: bool) -> Mode | None:
+    """LIST for a full read; None when nothing was touched; else GET per touched contact, unless
+    listing costs fewer requests. The ledger's size (about the least the account holds) settles
+    most runs; Sakari is asked for the account's size only when the ledger alone cannot tell."""
+    if due:
+        return Mode.LIST
+    if touched == 0:
+        return None
+    if choose_mode(touched, count_known_contacts(ledger.engine, ledger.sync_name)) is Mode.GET:
+        return Mode.GET
+    return choose_mode(touched, await client.count_contacts())
+
+
+def _api_requests(client: SakariClient) -> int:
+    stats = client.stats
+    return stats.requests - stats.token_fetches

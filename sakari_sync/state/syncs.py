@@ -1,6 +1,6 @@
 """What the state database remembers of each sync besides its cursor: the fingerprint of the settings
 that shape its payloads (a change means every row is read again), and when Sakari's whole account was
-last read back (for reconcile's cadence)."""
+last read back (for reconcile's cadence, with how many contacts the sync put there)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sakari_sync.state.ledger import now
-from sakari_sync.state.schema import syncs, upsert
+from sakari_sync.state.schema import ledger, syncs, upsert
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -57,3 +57,11 @@ def write_full_reconcile_at(engine: Engine, sync_name: str, at: dt.datetime | No
     row = {"sync_name": sync_name, "full_reconcile_at": at or now(), "updated_at": now()}
     with engine.begin() as conn:
         upsert(conn, syncs, [row], update=["full_reconcile_at", "updated_at"])
+
+
+def count_known_contacts(engine: Engine, sync_name: str) -> int:
+    """How many contacts Sakari once accepted for the sync (ledger rows with a payload): about the
+    least the account holds, for choosing how to read it back without asking Sakari."""
+    q = sa.select(sa.func.count()).where(ledger.c.sync_name == sync_name, ledger.c.payload.is_not(None))
+    with engine.connect() as conn:
+        return int(conn.execute(q).scalar_one())

@@ -68,6 +68,10 @@ def test_a_contact_deleted_in_sakari_is_recreated(params: SyncParameters, emulat
 
 
 def test_a_contact_edited_in_sakari_is_reported_and_repaired(params: SyncParameters, emulator) -> None:
+    """A full read on the cadence (0 hours: every run) finds an edit no run touched, and undoes it."""
+    params = params.model_copy(
+        update={"reconcile": params.reconcile.model_copy(update={"full_read_every_hours": 0})}
+    )
     run(params)
     asyncio.run(as_someone_in_sakari(emulator, "edit", FR))
     report = run(params.model_copy(update={"full_refresh": True}))
