@@ -1,6 +1,7 @@
 """Create the two alert automations on the Prefect server the environment names.
 
-    python -m sakari_sync.app.alerts --notify-block slack-data-alerts
+    sakari-sync alerts --notify-block slack-webhook/data-alerts
+    python -m sakari_sync.app.alerts --notify-block slack-webhook/data-alerts     # the same
 
 - `sakari-sync failed`: a run of sync-contacts (or the sharded flow) ends Failed or Crashed.
 - `sakari-sync rejects high`: a run emitted `sakari.sync.rejects-high` (its rejected share exceeded the
@@ -13,14 +14,15 @@ replaces the two automations, so it is safe in a deploy script.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import sys
 from uuid import UUID
 
 from prefect.automations import Automation, EventTrigger, SendNotification
-from prefect.blocks.core import Block
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import PrefectClient, get_client
+from prefect.exceptions import ObjectNotFound
 
+from sakari_sync.errors import ConfigError, PrefectError
 from sakari_sync.tasks.events import REJECTS_HIGH
 
 FLOWS = ["sync-contacts", "sync-contacts-sharded"]
@@ -72,10 +74,10 @@ def alert_automations(block_document_id: UUID) -> list[Automation]:
     return [failed, rejects]
 
 
-async def create_alerts(notify_block: str) -> list[UUID]:
+async def create_alerts(notify_block: str, api_url: str = "the configured Prefect server") -> list[UUID]:
     """Replace the two automations on the server; return their ids."""
-    block_id = await _block_id(notify_block)
     async with get_client() as client:
+        block_id = await _block_id(client, notify_block, api_url)
         for name in (FAILED, REJECTS):
             for existing in await client.read_automations_by_name(name):
                 await client.delete_automation(existing.id)
@@ -83,23 +85,45 @@ async def create_alerts(notify_block: str) -> list[UUID]:
     return [a.id for a in created if a.id is not None]
 
 
-async def _block_id(notify_block: str) -> UUID:
-    block: Block = await Block.aload(notify_block)
-    block_id: UUID | None = block._block_document_id
-    if block_id is None:
-        raise ValueError(f"block {notify_block!r} is not saved on this server")
-    return block_id
+def create_alerts_now(notify_block: str, api_url: str) -> list[UUID]:
+    """`create_alerts` from synchronous code (the command line)."""
+    return asyncio.run(create_alerts(notify_block, api_url))
+
+
+async def _block_id(client: PrefectClient, notify_block: str, api_url: str) -> UUID:
+    slug, _, name = notify_block.partition("/")
+    if not slug or not name:
+        raise ConfigError(
+            f"--notify-block {notify_block!r} must be <block-type-slug>/<name>, e.g. slack-webhook/alerts"
+        )
+    try:
+        block = await client.read_block_document_by_name(name, slug, include_secrets=False)
+    except ObjectNotFound:
+        saved = await _notification_blocks(client)
+        there = f"notification blocks there: {', '.join(saved)}" if saved else "it has no notification block"
+        raise PrefectError(
+            f"no block {notify_block!r} on the Prefect server at {api_url} ({there}); save one first "
+            "(docs/deploy.md, Alerts) or fix --notify-block"
+        ) from None
+    if block.block_schema is None or "notify" not in block.block_schema.capabilities:
+        raise ConfigError(f"block {notify_block!r} cannot send notifications; name a notification block")
+    return block.id
+
+
+async def _notification_blocks(client: PrefectClient) -> list[str]:
+    blocks = await client.read_block_documents(include_secrets=False)
+    return sorted(
+        f"{b.block_type.slug}/{b.name}"
+        for b in blocks
+        if b.block_type is not None and b.block_schema is not None and "notify" in b.block_schema.capabilities
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m sakari_sync.app.alerts", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--notify-block", required=True, help="notification block, as <type-slug>/<name>")
-    args = parser.parse_args(argv)
-    ids = asyncio.run(create_alerts(args.notify_block))
-    print(f"created automations {FAILED!r} and {REJECTS!r}: {', '.join(map(str, ids))}")
-    return 0
+    """`python -m sakari_sync.app.alerts ...`: the same as `sakari-sync alerts ...`."""
+    from sakari_sync.app.cli import main as cli_main
+
+    return cli_main(["alerts", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
