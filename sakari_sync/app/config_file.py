@@ -34,22 +34,27 @@ _YAML_WORDS = {
 }
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """The safe loader, refusing a key given twice in one mapping."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[Hashable, int] = {}
         for key_node, _ in node.value:
+            # Only keys written here: a merge (`<<: *anchor`) may legitimately be overridden.
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+                continue
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, Hashable) and key in seen:
+            if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None,
                     None,
                     f"{key!r} is given twice (line {seen[key]} and here); keep one",
                     key_node.start_mark,
                 )
-            if isinstance(key, Hashable):
-                seen[key] = key_node.start_mark.line + 1
+            seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
 
