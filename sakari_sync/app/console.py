@@ -155,7 +155,8 @@ class LiveView:
         else:
             bar = ProgressBar(total=p.total or None, completed=p.done, width=24)
             when = f"ETA {format_duration(p.eta)}" if p.eta is not None else format_duration(p.elapsed)
-        amount = f"{p.done:,} {p.unit}" if p.total is None else f"{p.done:,}/{p.total:,} {p.unit}"
+        of_total = p.total is not None and not (p.finished and p.done == p.total)
+        amount = f"{p.done:,}/{p.total:,} {p.unit}" if of_total else f"{p.done:,} {p.unit}"
         return [Text(p.stage, style="bold"), bar, amount, format_rate(p.rate), when, format_counts(p)]
 
     def __enter__(self) -> LiveView:

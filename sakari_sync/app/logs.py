@@ -91,6 +91,7 @@ class DebugLog:
         self.path = path or debug_log_path()
         self._handler: RotatingFileHandler | None = None
         self._counter = _Counter()
+        self._levels: dict[str, int] = {}
 
     @property
     def holds_lines(self) -> bool:
@@ -115,7 +116,9 @@ class DebugLog:
         if handler not in root.handlers:
             root.addHandler(handler)
         for name in OUR_LOGGERS:
-            logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.INFO)
+            logger = logging.getLogger(name)
+            self._levels.setdefault(name, logger.level)
+            logger.setLevel(logging.DEBUG if debug else logging.INFO)
 
     def write_trace(self, exc: BaseException) -> Path | None:
         """Append the traceback of `exc` (redacted); its path, or None if it cannot be written."""
@@ -132,11 +135,14 @@ class DebugLog:
         return self.path if self.path.exists() else None
 
     def close(self) -> None:
-        """Detach and close (the next `attach` opens it again)."""
+        """Detach, close, and put our loggers' levels back (the next `attach` opens it again)."""
         if self._handler is not None:
             logging.getLogger().removeHandler(self._handler)
             self._handler.close()
             self._handler = None
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
+        self._levels.clear()
 
 
 def log_debug_trace(exc: BaseException) -> Path | None:
