@@ -30,7 +30,9 @@ class Terminal(io.StringIO):
         return True
 
 
-def progress(stage: str = "load", done: int = 1500, total: int | None = 20_000, **kw: Any) -> StageProgress:
+def progress(
+    stage: str = "load", done: int = 1500, total: int | None = 20_000, /, **kw: Any
+) -> StageProgress:
     """A stage 31 s in (unless `started`/`at` say otherwise), with the counts given as keywords."""
     now = time.monotonic()
     counts = {k: v for k, v in kw.items() if k not in ("started", "at", "finished", "unit")}
@@ -55,7 +57,9 @@ def test_a_line_tells_counts_rate_and_eta() -> None:
 def test_a_stage_end_tells_the_total_and_time_taken() -> None:
     """At a stage's end: everything done, how long it took and the rate."""
     t0 = time.monotonic()
-    line = format_line(progress(done=20_000, finished=True, started=t0, at=t0 + 422, created=20_000))
+    line = format_line(
+        progress("load", 20_000, 20_000, finished=True, started=t0, at=t0 + 422, created=20_000)
+    )
     assert line == "load done: 20,000 contacts in 7m02s, 47.4/s; created 20,000"
 
 
@@ -80,8 +84,8 @@ def test_plain_lines_come_every_interval_and_at_each_stage_end() -> None:
     view = LineView(out, interval=5, clock=lambda: clock[0])
     for second in range(1, 13):  # an event a second, for 12 s
         clock[0] = 100.0 + second
-        view.update(progress(done=second * 100, started=100.0, at=clock[0]))
-    view.update(progress(done=1300, total=1300, started=100.0, at=113.0, finished=True))
+        view.update(progress("load", second * 100, 20_000, started=100.0, at=clock[0]))
+    view.update(progress("load", 1300, 1300, started=100.0, at=113.0, finished=True))
     lines = out.getvalue().splitlines()
     assert [line.split("%")[0].split(" in ")[0] for line in lines] == [
         "load: 500 of 20,000 contacts (2",
