@@ -19,21 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import NoSuchModuleError
 
-from sakari_sync.errors import ConfigError
-
-__all__ = [
-    "ConfigError",
-    "ListMapping",
-    "MappingConfig",
-    "MergeStrategy",
-    "PhoneConfig",
-    "ReconcileConfig",
-    "SakariConfig",
-    "SourceConfig",
-    "SyncParameters",
-    "check_url",
-    "resolve_env",
-]
+from sakari_sync.errors import ConfigError as ConfigError  # re-exported: callers import it from here
 
 MergeStrategy = Literal["append", "core", "remove"]
 
@@ -46,6 +32,7 @@ NO_PASSWORD_PATTERN = (
     r"^(?![^:/?#]*://[^/?#@:]*:(?!(?:\$\{" + _NAME + r"\})+@)[^/?#@]+@)"
     r"(?![^#]*[?&]password=(?!(?:\$\{" + _NAME + r"\})+(?:[&#]|$)))"
 )
+_NOT_SQLALCHEMY = {"sakari.shared_limit_url"}  # a Redis URL
 _URL_HELP = " No password: write it as ${NAME}, an environment variable set where the run executes."
 
 
@@ -62,9 +49,7 @@ def _written_password(url: str) -> str | None:
         password = parts.password
     except ValueError:
         return None  # not URL-shaped at all; SQLAlchemy or Redis will say so
-    if password is not None:
-        return password
-    return next((v for k, v in parse_qsl(parts.query) if k.lower() == "password"), None)
+    return password or next((v for k, v in parse_qsl(parts.query) if k.lower() == "password"), None)
 
 
 def check_url(url: str, setting: str, *, sqlalchemy: bool = True) -> str:
@@ -112,16 +97,15 @@ def resolve_env(url: str, setting: str) -> str:
         if name not in os.environ:
             raise ConfigError(
                 f"{setting} refers to ${{{name}}}, which is not set where the run executes; set {name} "
-                "in the environment of `sakari-sync run`, or of the worker (or work pool) for a deployment"
+                "in the environment of `sakari-sync run`, or of the worker for a deployment"
             )
         return quote(os.environ[name], safe="") if start <= match.start() < end else os.environ[name]
 
     resolved = _REFERENCE.sub(value, url)
-    if resolved != url:
-        scheme, found, _ = resolved.partition("://")
+    scheme, found, _ = resolved.partition("://")
+    if resolved != url and found and setting not in _NOT_SQLALCHEMY:
         try:
-            if found and setting != "sakari.shared_limit_url":
-                _check_dialect(scheme, setting)
+            _check_dialect(scheme, setting)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
     return resolved

@@ -17,7 +17,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from sakari_sync.config import ConfigError, SyncParameters
+from sakari_sync.config import SyncParameters
+from sakari_sync.errors import ConfigError
 
 # PyYAML's problem (its start) -> what it means, in our words; `{opened}` is the line the construct began.
 _YAML_WORDS = {

@@ -8,7 +8,8 @@ import os
 from typing import TYPE_CHECKING
 
 from sakari_sync.app.logs import is_tamed, prepare_environment, tame_prefect_console
-from sakari_sync.config import ConfigError, SyncParameters
+from sakari_sync.config import SyncParameters
+from sakari_sync.errors import ConfigError
 
 if TYPE_CHECKING:
     from sakari_sync.stages.report import SyncReport

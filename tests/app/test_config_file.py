@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sakari_sync.app.config_file import load_config
-from sakari_sync.config import ConfigError
+from sakari_sync.errors import ConfigError
 
 SOURCE = "source: {url: 'sqlite:///x.db', table: contacts}\n"
 
