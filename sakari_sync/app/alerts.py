@@ -1,4 +1,4 @@
-"""Create the two alert automations on the Prefect server the environment names.
+"""Create the alert automations on the Prefect server the environment names.
 
     sakari-sync alerts --notify-block slack-webhook/data-alerts
     python -m sakari_sync.app.alerts --notify-block slack-webhook/data-alerts     # the same
@@ -6,20 +6,27 @@
 - `sakari-sync failed`: a run of sync-contacts (or the sharded flow) ends Failed or Crashed.
 - `sakari-sync rejects high`: a run emitted `sakari.sync.rejects-high` (its rejected share exceeded the
   sync's `rejected_share_alert`; see sakari_sync/tasks/events.py).
+- `sakari-sync lost runs`: a run stopped sending Prefect's flow-run heartbeats (every 180 s by
+  default, `PREFECT_FLOWS_HEARTBEAT_FREQUENCY`) without reaching a final state: its process died
+  (SIGKILL, a lost machine) and no later run took over its lock. It is marked Crashed, which the first
+  automation then reports. (A later run of the same sync that takes over the lock does so at once.)
 
-Both send through a saved notification block (Slack, Teams, email, a custom webhook...), named by
-`--notify-block` as `<block-type-slug>/<name>` (e.g. `slack-webhook/data-alerts`). Running it again
-replaces the two automations, so it is safe in a deploy script.
+The first two send through a saved notification block (Slack, Teams, email, a custom webhook...),
+named by `--notify-block` as `<block-type-slug>/<name>` (e.g. `slack-webhook/data-alerts`). Running it
+again replaces the automations, so it is safe in a deploy script.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import timedelta
 from uuid import UUID
 
 from prefect.automations import Automation, EventTrigger, SendNotification
 from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.schemas.objects import StateType
+from prefect.events.actions import ChangeFlowRunState
 from prefect.exceptions import ObjectNotFound
 
 from sakari_sync.errors import ConfigError, PrefectError
@@ -28,17 +35,26 @@ from sakari_sync.tasks.events import REJECTS_HIGH
 FLOWS = ["sync-contacts", "sync-contacts-sharded"]
 FAILED = "sakari-sync failed"
 REJECTS = "sakari-sync rejects high"
+LOST = "sakari-sync lost runs"
+NAMES = (FAILED, REJECTS, LOST)
+LOST_AFTER = timedelta(minutes=10)  # over three of Prefect's default heartbeats (180 s)
+_FINAL = ("Completed", "Failed", "Cancelled", "Crashed")
+_OUR_FLOWS = {"prefect.resource.role": "flow", "prefect.resource.name": FLOWS}
 
 
 def alert_automations(block_document_id: UUID) -> list[Automation]:
-    """The two automations, notifying through the block with this id."""
-    failed = Automation(
+    """The automations: two notifying through the block with this id, and the lost-run watch."""
+    return [_failed(block_document_id), _rejects(block_document_id), lost_runs()]
+
+
+def _failed(block_document_id: UUID) -> Automation:
+    return Automation(
         name=FAILED,
         description="A sync run failed or crashed: nothing after the failure was sent.",
         trigger=EventTrigger(
             expect={"prefect.flow-run.Failed", "prefect.flow-run.Crashed"},
             match={"prefect.resource.id": "prefect.flow-run.*"},
-            match_related={"prefect.resource.role": "flow", "prefect.resource.name": FLOWS},
+            match_related=_OUR_FLOWS,
             posture="Reactive",
             threshold=1,
         ),
@@ -50,7 +66,10 @@ def alert_automations(block_document_id: UUID) -> list[Automation]:
             )
         ],
     )
-    rejects = Automation(
+
+
+def _rejects(block_document_id: UUID) -> Automation:
+    return Automation(
         name=REJECTS,
         description="A sync rejected more of its rows than its threshold allows.",
         trigger=EventTrigger(
@@ -71,14 +90,38 @@ def alert_automations(block_document_id: UUID) -> list[Automation]:
             )
         ],
     )
-    return [failed, rejects]
+
+
+def lost_runs() -> Automation:
+    """Marks Crashed a sync run whose heartbeats stopped for LOST_AFTER before it ended."""
+    return Automation(
+        name=LOST,
+        description="A sync run stopped sending heartbeats before it ended: its process died.",
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect={"prefect.flow-run.heartbeat", *(f"prefect.flow-run.{state}" for state in _FINAL)},
+            match={"prefect.resource.id": "prefect.flow-run.*"},
+            match_related=_OUR_FLOWS,
+            for_each={"prefect.resource.id"},
+            posture="Proactive",
+            threshold=1,
+            within=LOST_AFTER,
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.CRASHED,
+                message=f"No heartbeat for {LOST_AFTER.seconds // 60} minutes before the run ended: its "
+                "process died (killed, or its machine lost). The next run takes over its lock.",
+            )
+        ],
+    )
 
 
 async def create_alerts(notify_block: str, api_url: str = "the configured Prefect server") -> list[UUID]:
-    """Replace the two automations on the server; return their ids."""
+    """Replace the automations on the server; return their ids."""
     async with get_client() as client:
         block_id = await _block_id(client, notify_block, api_url)
-        for name in (FAILED, REJECTS):
+        for name in NAMES:
             for existing in await client.read_automations_by_name(name):
                 await client.delete_automation(existing.id)
     created = [await automation.acreate() for automation in alert_automations(block_id)]

@@ -12,9 +12,8 @@ from sakari_sync.app.console import MODES
 from sakari_sync.app.explain import explain
 from sakari_sync.app.logs import DebugLog, prepare_environment, tame_prefect_console, wants_debug
 
-SAKARI_API = (
-    "https://api.sakari.io"  # the block's default (sakari_sync.blocks.sakari), without importing Prefect
-)
+# The block's default (sakari_sync.blocks.sakari), written here so `--help` needs no Prefect import.
+SAKARI_API = "https://api.sakari.io"
 
 
 @dataclass
@@ -93,10 +92,10 @@ def _blocks(args: argparse.Namespace, session: Session) -> int:
 
 def _alerts(args: argparse.Namespace, session: Session) -> int:
     api_url = session.start_prefect()
-    from sakari_sync.app.alerts import FAILED, REJECTS, create_alerts_now
+    from sakari_sync.app.alerts import NAMES, create_alerts_now
 
     ids = create_alerts_now(args.notify_block, api_url)
-    print(f"created automations {FAILED!r} and {REJECTS!r} on {api_url}: {', '.join(map(str, ids))}")
+    print(f"created automations {', '.join(map(repr, NAMES))} on {api_url}: {', '.join(map(str, ids))}")
     return 0
 
 
@@ -154,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     blocks.add_argument("--client-id", help="OAuth2 client id from Sakari's API settings")
     blocks.add_argument("--client-secret", help="better: leave it out and set SAKARI_CLIENT_SECRET")
 
-    alerts = command("alerts", _alerts, "create the alert automations (failed runs, high rejected share)")
+    alerts = command(
+        "alerts", _alerts, "create the alert automations (failed runs, a high rejected share, lost runs)"
+    )
     alerts.add_argument(
         "--notify-block",
         required=True,

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -209,23 +210,28 @@ def test_alerts_with_a_wrong_block_name_names_the_server_and_the_blocks_there(
 
 
 @pytest.mark.slow
-def test_alerts_creates_the_two_automations(notification_block: str, tmp_path: Path, api_url: str) -> None:
-    """`sakari-sync alerts` with a saved notification block creates (and on a rerun replaces) both."""
+def test_alerts_creates_the_three_automations(notification_block: str, tmp_path: Path, api_url: str) -> None:
+    """`sakari-sync alerts` with a saved notification block creates (a rerun replaces) all three, the
+    lost-run watch as a proactive trigger that marks the run Crashed."""
+    import asyncio
+
     from prefect.client.orchestration import get_client
 
-    from sakari_sync.app.alerts import FAILED, REJECTS
+    from sakari_sync.app.alerts import LOST, NAMES
 
     done = sakari_sync("alerts", "--notify-block", notification_block, cwd=tmp_path, PREFECT_API_URL=api_url)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"created automations {FAILED!r} and {REJECTS!r} on {api_url}: ")
+    assert done.stdout.startswith(f"created automations {', '.join(map(repr, NAMES))} on {api_url}: ")
 
-    async def remove() -> list[str]:
+    async def remove() -> list[Any]:
         async with get_client() as client:
-            found = [a for name in (FAILED, REJECTS) for a in await client.read_automations_by_name(name)]
+            found = [a for name in NAMES for a in await client.read_automations_by_name(name)]
             for automation in found:
                 await client.delete_automation(automation.id)
-        return [a.name for a in found]
+        return found
 
-    import asyncio
-
-    assert sorted(asyncio.run(remove())) == sorted([FAILED, REJECTS]), "exactly one of each"
+    found = asyncio.run(remove())
+    assert sorted(a.name for a in found) == sorted(NAMES), "exactly one of each"
+    lost = next(a for a in found if a.name == LOST)
+    assert lost.trigger.posture == "Proactive"
+    assert [action.type for action in lost.actions] == ["change-flow-run-state"]

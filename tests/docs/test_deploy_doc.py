@@ -146,11 +146,11 @@ def _remove_alerts() -> None:
 
     from prefect.client.orchestration import get_client
 
-    from sakari_sync.app.alerts import FAILED, REJECTS
+    from sakari_sync.app.alerts import NAMES
 
     async def remove() -> None:
         async with get_client() as client:
-            for name in (FAILED, REJECTS):
+            for name in NAMES:
                 for automation in await client.read_automations_by_name(name):
                     await client.delete_automation(automation.id)
 
@@ -223,12 +223,12 @@ def test_the_server_refuses_a_run_whose_parameters_hold_a_password(walk: Walk) -
     assert SECRET not in json.dumps(runs)
 
 
-def test_the_alerts_command_creates_both_automations(walk: Walk) -> None:
+def test_the_alerts_command_creates_the_automations(walk: Walk) -> None:
     """`sakari-sync alerts` as deploy.md gives it, with the Slack block saved just before."""
+    from sakari_sync.app.alerts import NAMES
+
     command = "sakari-sync alerts --notify-block slack-webhook/data-alerts"
-    assert walk.outputs[command].startswith(
-        "created automations 'sakari-sync failed' and 'sakari-sync rejects high'"
-    )
+    assert walk.outputs[command].startswith(f"created automations {', '.join(map(repr, NAMES))}")
 
 
 def test_the_shipped_prefect_yaml_names_list_ids_to_adapt() -> None:
