@@ -60,10 +60,9 @@ def prefect_command() -> str:
     on_path = shutil.which("prefect")
     if on_path and Path(on_path).resolve() == exe.resolve():
         return "prefect"
-    try:
-        return str(exe.relative_to(Path.cwd()))
-    except ValueError:
-        return str(exe)
+    here = Path.cwd()
+    inside = here != Path(here.anchor) and exe.is_relative_to(here)  # from "/", the full path reads better
+    return str(exe.relative_to(here)) if inside else str(exe)
 
 
 def configured_api_url() -> str | None:
