@@ -124,8 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
         return child
 
     add_emulator_arguments(command("emulator", _emulator, "serve the local Sakari API emulator"))
+    _demo_options(command("demo", _demo, "run the whole pipeline on a sample warehouse and the emulator"))
+    _run_options(command("run", _run, "run sync-contacts once from a YAML config file"))
+    _blocks_options(command("blocks", _blocks, "register the block type, or save a Sakari Credentials block"))
+    alerts = command(
+        "alerts", _alerts, "create the alert automations (failed runs, a high rejected share, lost runs)"
+    )
+    alerts.add_argument(
+        "--notify-block",
+        required=True,
+        help="the notification block to send through: <block-type-slug>/<name>, e.g. slack-webhook/alerts",
+    )
+    return parser
 
-    demo = command("demo", _demo, "run the whole pipeline on a sample warehouse and the emulator")
+
+def _demo_options(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--rows", type=int, default=3000, help="sample contacts to generate (default 3000)")
     demo.add_argument("--dir", type=Path, default=Path(".sakari-demo"), help="where the demo keeps its files")
     demo.add_argument("--fresh", action="store_true", help="delete the demo folder and start over")
@@ -133,14 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-wait", action="store_true", help="exit at once instead of keeping the UI up")
     _add_progress(demo)
 
-    run = command("run", _run, "run sync-contacts once from a YAML config file")
+
+def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--config", required=True, type=Path, help="YAML file of SyncParameters")
     run.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
     run.add_argument("--dry-run", action="store_true", help="compute the plan; send nothing")
     run.add_argument("--full-refresh", action="store_true", help="ignore the stored cursor")
     _add_progress(run)
 
-    blocks = command("blocks", _blocks, "register the block type, or save a Sakari Credentials block")
+
+def _blocks_options(blocks: argparse.ArgumentParser) -> None:
     blocks.add_argument("action", choices=["register", "save"])
     blocks.add_argument("--name", default="sakari-prod", help="the block's name (default %(default)s)")
     blocks.add_argument(
@@ -152,16 +167,6 @@ def build_parser() -> argparse.ArgumentParser:
     blocks.add_argument("--account-id", help="the Sakari account to write contacts to")
     blocks.add_argument("--client-id", help="OAuth2 client id from Sakari's API settings")
     blocks.add_argument("--client-secret", help="better: leave it out and set SAKARI_CLIENT_SECRET")
-
-    alerts = command(
-        "alerts", _alerts, "create the alert automations (failed runs, a high rejected share, lost runs)"
-    )
-    alerts.add_argument(
-        "--notify-block",
-        required=True,
-        help="the notification block to send through: <block-type-slug>/<name>, e.g. slack-webhook/alerts",
-    )
-    return parser
 
 
 def _add_progress(parser: argparse.ArgumentParser) -> None:
