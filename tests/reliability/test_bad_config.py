@@ -262,6 +262,7 @@ def test_a_malformed_config_file_ends_with_one_clear_line(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Refused before anything starts: one line, no debug log named, and none written."""
+    monkeypatch.setattr(os, "environ", os.environ.copy())  # `main` sets Prefect's logging settings there
     monkeypatch.setenv("SAKARI_SYNC_DEBUG_LOG", str(tmp_path / "debug.log"))
     config = tmp_path / "sync.yaml"
     config.write_text(MALFORMED[case][0])
