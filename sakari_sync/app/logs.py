@@ -26,6 +26,7 @@ BACKUPS = 3
 OUR_LOGGERS = ("sakari_sync", "sakari_client")
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+_FLUSHING = ("APILogWorker", "EventsWorker")  # Prefect's services log under their class names
 
 
 def debug_log_path() -> Path:
@@ -169,10 +170,14 @@ class _NoTraceFormatter(logging.Formatter):
 
 
 class _NotTheRunsEnd(logging.Filter):
-    """Drops a flow or task run's errors from the console: Prefect reports there the exception that
-    ended the run, which the command then says in one line (the run's page in the UI keeps them)."""
+    """Drops from the console a flow or task run's errors (Prefect reports there the exception that
+    ended the run, which the command then says in one line; the run's page in the UI keeps them), and
+    the log and event workers' notes while they flush at exit ("Still processing items": the command
+    is finishing, and the debug log keeps them)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name in _FLUSHING:
+            return record.levelno >= logging.ERROR
         return record.levelno < logging.ERROR or not record.name.startswith(_RUN_LOGGERS)
 
 

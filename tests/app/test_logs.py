@@ -96,3 +96,23 @@ def test_an_explicit_path_is_honoured(tmp_path: Path, monkeypatch: pytest.Monkey
     """SAKARI_SYNC_DEBUG_LOG names the file (its folders are created)."""
     monkeypatch.setenv("SAKARI_SYNC_DEBUG_LOG", str(tmp_path / "logs" / "mine.log"))
     assert log_debug_trace(RuntimeError("boom")) == tmp_path / "logs" / "mine.log"
+
+
+def test_the_console_keeps_warnings_but_not_the_runs_end_or_flush_notes() -> None:
+    """On Prefect's console handler: a stage's warning shows; the run's error report (said in one line
+    by the command), and the log worker's "Still processing items" while it flushes, do not."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    from sakari_sync.app.logs import tame_prefect_console
+
+    tame_prefect_console()
+    (console,) = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+
+    def shown(name: str, level: int, message: str) -> bool:
+        return bool(console.filter(logging.LogRecord(name, level, __file__, 0, message, None, None)))
+
+    assert shown("prefect.flow_runs", logging.WARNING, "Sakari throttled: slowing to 8/s")
+    assert shown("sakari_sync.stages.load", logging.ERROR, "a bug's own line")
+    assert not shown("prefect.flow_runs", logging.ERROR, "Encountered exception during execution")
+    assert not shown("prefect.task_runs", logging.ERROR, "Finished in state Failed()")
+    assert not shown("APILogWorker", logging.WARNING, "Still processing items: 2 items remaining...")

@@ -196,8 +196,9 @@ def working_config(tmp: Path, list_ids: dict[str, str]) -> dict[str, Any]:
 
 
 def assert_one_clear_line(code: int, stdout: str, stderr: str, expected: str, *, details: bool) -> None:
-    """Exit 2, nothing on stdout, no traceback, the expected line, and the debug log named if `details`."""
-    lines = stderr.splitlines()
+    """Exit 2, nothing on stdout, no traceback, the expected line, and the debug log named if `details`
+    (besides Prefect's note while it flushes logs on a busy machine, which is not ours to judge)."""
+    lines = [line for line in stderr.splitlines() if "Still processing items" not in line]
     assert code == 2, stderr
     assert stdout == ""
     assert "Traceback" not in stderr
