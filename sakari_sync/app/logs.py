@@ -195,7 +195,8 @@ def tame_prefect_console() -> None:
     import prefect.main  # noqa: F401 - Prefect's logging is set up when this is first imported
     from prefect.logging.handlers import PrefectConsoleHandler
 
-    _tamed.append(True)
+    if not _tamed:
+        _tamed.append(True)
 
     for handler in logging.getLogger().handlers:
         if isinstance(handler, PrefectConsoleHandler):
