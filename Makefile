@@ -1,5 +1,7 @@
 # Two commands on a fresh machine: `make demo` runs the pipeline end to end, `make test` runs every check.
+# `make demo DEMO_ARGS="--fresh --rows 10000"` passes options to `sakari-sync demo` (see its --help).
 VENV ?= .venv
+DEMO_ARGS ?=
 PIP_LOG := $(VENV)/pip.log
 PIP := $(VENV)/bin/pip install --disable-pip-version-check -q
 
@@ -8,9 +10,10 @@ PIP := $(VENV)/bin/pip install --disable-pip-version-check -q
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 
+# With the PostgreSQL driver (psycopg), which the README's own-table walkthrough uses.
 $(VENV)/.runtime: pyproject.toml | $(VENV)/bin/python
 	@echo "installing sakari-sync into $(VENV) (log: $(PIP_LOG))"
-	@$(PIP) -e . >$(PIP_LOG) 2>&1 || (cat $(PIP_LOG); exit 1)
+	@$(PIP) -e '.[postgres]' >$(PIP_LOG) 2>&1 || (cat $(PIP_LOG); exit 1)
 	@touch $@
 
 $(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
@@ -19,7 +22,7 @@ $(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
 	@touch $@ $(VENV)/.runtime
 
 demo: $(VENV)/.runtime
-	$(VENV)/bin/sakari-sync demo
+	$(VENV)/bin/sakari-sync demo $(DEMO_ARGS)
 
 # The UI test drives Debian's chromium (no browser download); CI machines run as root and get it here.
 browser: | $(VENV)/bin/python

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from sakari_sync.config import SyncParameters
+from sakari_sync.config import SyncParameters, resolve_env
 from sakari_sync.stages.extract import engine_from_url
 from sakari_sync.stages.report import SyncReport
 from sakari_sync.state.cursor import read_cursor, write_cursor
@@ -59,7 +59,7 @@ async def open_run(
     """Open the state database, take the sync's lock, read the cursor, and connect the source
     (`stage=False`: a run that reads no source, such as a reconcile alone)."""
     run_id = run_id or uuid.uuid4().hex[:12]
-    state = connect_state(params.state_url)
+    state = connect_state(resolve_env(params.state_url, "state_url"))
     took_over = acquire_lock(state, params.scope, run_id, flow_run_id)
     try:
         staging = Staging(state, params.scope)
@@ -126,7 +126,7 @@ def changed_settings(before: dict[str, Any] | None, after: dict[str, Any]) -> li
 async def connect_source(params: SyncParameters) -> Engine:
     """The source Engine, from `source.url` or the named prefect-sqlalchemy connector block."""
     if params.source.url is not None:
-        return engine_from_url(params.source.url)
+        return engine_from_url(resolve_env(params.source.url, "source.url"))
     assert params.source.block is not None  # SourceConfig guarantees exactly one of url and block
     from sakari_sync.blocks.warehouse import source_engine_from_block
 

@@ -17,7 +17,7 @@ from sakari_client import SakariClient
 from sakari_client.models import MergeStrategy
 from sakari_client.shared_limit import SharedRateLimit
 from sakari_sync.blocks.sakari import load_sakari_credentials
-from sakari_sync.config import SakariConfig
+from sakari_sync.config import SakariConfig, resolve_env
 from sakari_sync.outcomes import Change, Outcome
 from sakari_sync.progress import StageProgress
 from sakari_sync.stages.breaker import Breaker
@@ -38,7 +38,8 @@ async def open_client(cfg: SakariConfig, state: Engine) -> tuple[SakariClient, s
     endpoint = f"{creds.base_url}/accounts/{creds.account_id}"
     shared = None
     if cfg.shared_limit_url and cfg.rate_limit:
-        shared = SharedRateLimit.from_url(cfg.shared_limit_url, f"sakari-sync:{endpoint}", cfg.rate_limit)
+        url = resolve_env(cfg.shared_limit_url, "sakari.shared_limit_url")
+        shared = SharedRateLimit.from_url(url, f"sakari-sync:{endpoint}", cfg.rate_limit)
     client = creds.get_client(
         rate_limit=cfg.rate_limit,
         initial_rate=read_rate(state, endpoint),

@@ -1,48 +1,78 @@
-"""`sakari-sync`: the command line. Ordinary mistakes end in one line and a non-zero exit."""
+"""`sakari-sync`: the command line. An ordinary mistake ends in one line on stderr and exit code 2."""
 
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sakari_sync.app.explain import explain, log_debug_trace
+from sakari_sync.app.console import MODES
+from sakari_sync.app.explain import explain
+from sakari_sync.app.logs import DebugLog, prepare_environment, tame_prefect_console, wants_debug
 
-log = logging.getLogger("sakari_sync")
+# The block's default (sakari_sync.blocks.sakari), written here so `--help` needs no Prefect import.
+SAKARI_API = "https://api.sakari.io"
 
 
-def _emulator(args: argparse.Namespace) -> int:
+@dataclass
+class Session:
+    """What every command shares: the debug switch and the debug log."""
+
+    debug: bool
+    log: DebugLog = field(default_factory=DebugLog)
+
+    @property
+    def console_debug(self) -> bool:
+        return wants_debug(self.debug)
+
+    def import_prefect(self) -> None:
+        """Import Prefect (its logging as prepared), quiet its console, and take the debug log."""
+        tame_prefect_console()
+        self.log.attach(self.console_debug)
+
+    def start_prefect(self) -> str:
+        """`import_prefect`, then check the Prefect server this command reports to; its API URL."""
+        from sakari_sync.app.prefect_server import require_server
+
+        self.import_prefect()
+        return require_server()
+
+
+Command = Callable[[argparse.Namespace, Session], int]
+
+
+def _emulator(args: argparse.Namespace, session: Session) -> int:
     from sakari_emulator.cli import run
 
     return run(args)
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _demo(args: argparse.Namespace, session: Session) -> int:
     from sakari_sync.app.demo import run_demo
 
-    return run_demo(args)
+    return run_demo(args, session)
 
 
-def _run(args: argparse.Namespace) -> int:
-    from sakari_sync.app.runner import print_report, run_sync
-    from sakari_sync.config import load_config
+def _run(args: argparse.Namespace, session: Session) -> int:
+    from sakari_sync.app.config_file import load_config
 
-    params = load_config(args.config)
-    # The command speaks for itself: the report, or one line for an error it can explain. Prefect's
-    # own console lines (a failed flow's "Encountered exception" and its traceback, the log worker's
-    # "still processing") stay out of the terminal; the run's page in the UI keeps every one of them.
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    params = load_config(args.config)  # before Prefect is imported: a mistake here costs no time
     if args.full_refresh:
         params = params.model_copy(update={"full_refresh": True})
-    report = run_sync(params, dry_run=args.dry_run)
+    session.start_prefect()
+    from sakari_sync.app.console import show_progress
+    from sakari_sync.app.runner import print_report, run_sync
+
+    with show_progress(args.progress, debug=session.console_debug):
+        report = run_sync(params, dry_run=args.dry_run)
     print_report(report, as_json=args.json)
     return 0 if report.pending == 0 else 1
 
 
-def _blocks(args: argparse.Namespace) -> int:
+def _blocks(args: argparse.Namespace, session: Session) -> int:
+    api_url = session.start_prefect()
     from sakari_sync.app.runner import register_blocks, save_sakari_block
 
     register_blocks()
@@ -54,63 +84,122 @@ def _blocks(args: argparse.Namespace) -> int:
             client_id=args.client_id,
             client_secret=args.client_secret,
         )
-        print(f"saved Sakari Credentials block '{args.name}'")
+        print(f"saved Sakari Credentials block '{args.name}' on the Prefect server at {api_url}")
     else:
-        print("registered the Sakari Credentials block type")
+        print(f"registered the Sakari Credentials block type on the Prefect server at {api_url}")
     return 0
 
 
+def _alerts(args: argparse.Namespace, session: Session) -> int:
+    api_url = session.start_prefect()
+    from sakari_sync.app.alerts import NAMES, create_alerts_now
+
+    ids = create_alerts_now(args.notify_block, api_url)
+    print(f"created automations {', '.join(map(repr, NAMES))} on {api_url}: {', '.join(map(str, ids))}")
+    return 0
+
+
+def _add_debug(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="show debug lines on the console and keep them in the debug log (the error stays one line)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every subcommand; `--debug` is accepted before or after the subcommand."""
     from sakari_emulator.cli import add_arguments as add_emulator_arguments
 
     parser = argparse.ArgumentParser(prog="sakari-sync", description=__doc__)
-    parser.add_argument("--debug", action="store_true", help="print full tracebacks")
+    _add_debug(parser, False)
+    common = argparse.ArgumentParser(add_help=False)
+    _add_debug(common, argparse.SUPPRESS)  # after the subcommand; unset there, the top level's counts
     sub = parser.add_subparsers(dest="command", required=True)
 
-    emu = sub.add_parser("emulator", help="serve the local Sakari API emulator")
-    add_emulator_arguments(emu)
-    emu.set_defaults(func=_emulator)
+    def command(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
+        child = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        child.set_defaults(func=func)
+        return child
 
-    demo = sub.add_parser("demo", help="run the whole pipeline on a sample warehouse and the emulator")
+    add_emulator_arguments(command("emulator", _emulator, "serve the local Sakari API emulator"))
+    _demo_options(command("demo", _demo, "run the whole pipeline on a sample warehouse and the emulator"))
+    _run_options(command("run", _run, "run sync-contacts once from a YAML config file"))
+    _blocks_options(command("blocks", _blocks, "register the block type, or save a Sakari Credentials block"))
+    alerts = command(
+        "alerts", _alerts, "create the alert automations (failed runs, a high rejected share, lost runs)"
+    )
+    alerts.add_argument(
+        "--notify-block",
+        required=True,
+        help="the notification block to send through: <block-type-slug>/<name>, e.g. slack-webhook/alerts",
+    )
+    return parser
+
+
+def _demo_options(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--rows", type=int, default=3000, help="sample contacts to generate (default 3000)")
     demo.add_argument("--dir", type=Path, default=Path(".sakari-demo"), help="where the demo keeps its files")
     demo.add_argument("--fresh", action="store_true", help="delete the demo folder and start over")
     demo.add_argument("--json", action="store_true", help="print the report as one JSON object")
     demo.add_argument("--no-wait", action="store_true", help="exit at once instead of keeping the UI up")
-    demo.set_defaults(func=_demo)
+    _add_progress(demo)
 
-    run = sub.add_parser("run", help="run sync-contacts once from a YAML config file")
+
+def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--config", required=True, type=Path, help="YAML file of SyncParameters")
-    run.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    run.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
     run.add_argument("--dry-run", action="store_true", help="compute the plan; send nothing")
     run.add_argument("--full-refresh", action="store_true", help="ignore the stored cursor")
-    run.set_defaults(func=_run)
+    _add_progress(run)
 
-    blocks = sub.add_parser("blocks", help="register the block type, or save a Sakari Credentials block")
+
+def _blocks_options(blocks: argparse.ArgumentParser) -> None:
     blocks.add_argument("action", choices=["register", "save"])
-    blocks.add_argument("--name", default="sakari-prod")
-    blocks.add_argument("--base-url", default="https://api.sakari.io")
-    blocks.add_argument("--account-id")
-    blocks.add_argument("--client-id")
+    blocks.add_argument("--name", default="sakari-prod", help="the block's name (default %(default)s)")
+    blocks.add_argument(
+        "--base-url",
+        default=SAKARI_API,
+        help="Sakari's API root, without /v1 (default %(default)s); for the emulator, the URL it "
+        "prints at start, e.g. http://127.0.0.1:8765",
+    )
+    blocks.add_argument("--account-id", help="the Sakari account to write contacts to")
+    blocks.add_argument("--client-id", help="OAuth2 client id from Sakari's API settings")
     blocks.add_argument("--client-secret", help="better: leave it out and set SAKARI_CLIENT_SECRET")
-    blocks.set_defaults(func=_blocks)
-    return parser
+
+
+def _add_progress(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress",
+        choices=MODES,
+        default="auto",
+        help="progress on stderr: live on a terminal and a line every few seconds elsewhere (auto, the "
+        "default), or always live, lines, or off",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; 0 when it worked, 1 when some contacts failed, 2 for a mistake to fix."""
     args = build_parser().parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
+    session = Session(debug=args.debug)
+    prepare_environment(session.debug)  # before Prefect is imported: it reads these once
+    func: Command = args.func
     try:
-        return func(args)
+        return func(args, session)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
         message = explain(exc)
-        if message is None or args.debug:
+        if message is None:  # a bug: its traceback goes to the console and the debug log
+            session.log.write_trace(exc)
             raise
-        trace_file = log_debug_trace(exc)
+        # Point at the debug log only when this command wrote lines there (a run, not a config file).
+        details = session.log.write_trace(exc) if session.log.holds_lines else None
         print(f"sakari-sync: {message}", file=sys.stderr)
-        if trace_file:
-            print(f"  (details: {trace_file})", file=sys.stderr)
+        if details is not None:
+            print(f"  (details: {details})", file=sys.stderr)
         return 2
+    finally:
+        session.log.close()

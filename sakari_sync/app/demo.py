@@ -8,7 +8,6 @@ first: it finds nothing changed and sends nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -19,10 +18,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from sakari_sync.app.console import show_progress
 from sakari_sync.config import MappingConfig, SakariConfig, SourceConfig, SyncParameters
 from sakari_sync.sample_data import SEGMENTS, sample_mapping
 
 if TYPE_CHECKING:
+    from sakari_sync.app.cli import Session
     from sakari_sync.stages.report import SyncReport
 
 Say = Callable[[str], None]
@@ -55,10 +56,12 @@ def _emulator_lists(url: str) -> dict[str, str]:
     return {item["name"]: item["id"] for item in lists}
 
 
-def run_demo(args: argparse.Namespace) -> int:
+def run_demo(args: argparse.Namespace, session: Session) -> int:
+    """Run the demo as `args` say (see `sakari-sync demo --help`); the exit code."""
     from sakari_emulator.config import EmulatorConfig
     from sakari_emulator.server import EmulatorServer
-    from sakari_sync.app.prefect_server import ensure_server
+    from sakari_sync.app.prefect_server import ensure_server, prefect_command
+    from sakari_sync.app.runner import print_report
     from sakari_sync.sample_data import create_sample_warehouse
 
     folder: Path = args.dir.resolve()
@@ -69,6 +72,7 @@ def run_demo(args: argparse.Namespace) -> int:
     if not (folder / "warehouse.db").exists():
         say(f"creating a sample warehouse of {args.rows:,} contacts in {folder / 'warehouse.db'}")
         create_sample_warehouse(folder / "warehouse.db", rows=args.rows)
+    session.import_prefect()
     say("starting the Prefect server (its UI stays up while the demo runs)")
     server = ensure_server(folder / "prefect")
     os.environ["PREFECT_API_URL"] = server.api_url
@@ -76,13 +80,14 @@ def run_demo(args: argparse.Namespace) -> int:
         config = EmulatorConfig(port=0, database=str(folder / "emulator.db"), lists=list(DEMO_LISTS))
         with EmulatorServer(config) as emulator:
             say(f"Sakari emulator at {emulator.url}")
-            report = _sync(folder, emulator.url, say)
-            _show(report, args.json)
+            with show_progress(args.progress, debug=session.console_debug):
+                report = _sync(folder, emulator.url, say)
+            print_report(report, as_json=args.json)
             _wait_for_user(args, server.ui_url, say)
     finally:
         server.stop()
     if server.process is not None:
-        say(f"to reopen the UI: PREFECT_HOME={folder / 'prefect'} prefect server start --port 4200")
+        say(f"to reopen the UI: PREFECT_HOME={folder / 'prefect'} {prefect_command()} server start")
     return 0 if report.pending == 0 else 1
 
 
@@ -107,15 +112,6 @@ def _sync(folder: Path, emulator_url: str, say: Say) -> SyncReport:
     )
     say("running the sync-contacts flow")
     return run_sync(demo_parameters(folder, _emulator_lists(emulator_url)))
-
-
-def _show(report: SyncReport, as_json: bool) -> None:
-    from sakari_sync.app.runner import print_report
-
-    if as_json:
-        print(json.dumps(report.model_dump(mode="json"), sort_keys=True))
-    else:
-        print_report(report, as_json=False)
 
 
 def _wait_for_user(args: argparse.Namespace, ui_url: str, say: Say) -> None:

@@ -1,45 +1,50 @@
-"""Turning the errors a user can fix into one line that says what is wrong and what to do."""
+"""Turning the errors a user can act on into one line that says what is wrong and what to do.
+
+Errors are told apart by type, never by their text: the pipeline's `SyncError` tree
+(`sakari_sync.errors`) and the client's `SakariError` family (`sakari_client.errors`). Anything else
+is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
-import tempfile
-import traceback
-from pathlib import Path
+import sys
+from typing import TYPE_CHECKING
 
-from sakari_client.redaction import redact
+from sakari_sync.app.logs import log_debug_trace
+from sakari_sync.errors import AlreadyRunningError, SyncError
 
+if TYPE_CHECKING:
+    from sakari_client.errors import SakariError
+
+__all__ = ["explain", "log_debug_trace"]
 
 def explain(exc: BaseException) -> str | None:
     """One line for an error the user can act on, or None for a bug (which keeps its traceback)."""
-    from sakari_client.errors import AccountError, AuthenticationError, SakariError
-    from sakari_sync.errors import AlreadyRunningError, SyncError
-
     if isinstance(exc, AlreadyRunningError):
         return str(exc)  # names a run, a time and a host:pid, never a contact (redact would mask the time)
     if isinstance(exc, SyncError):
-        return redact(str(exc))
-    if isinstance(exc, AuthenticationError):
-        return "Sakari refused the credentials (401): check the block's client id and client secret"
-    if isinstance(exc, AccountError):
-        return "Sakari refused the account id (403 ACCT-008): check the block's account id"
-    if isinstance(exc, SakariError):
-        return redact(f"Sakari answered {exc.status} {exc.code or ''}: {exc.message}")
-    if isinstance(exc, ValueError) and "Unable to find block document" in str(exc):
-        return redact(f"{exc}; save it first (sakari-sync blocks save --help)")
+        return _redact(str(exc))
+    # Only a process that imported the client can hold its errors (importing it costs half a second).
+    client_errors = sys.modules.get("sakari_client.errors")
+    if client_errors is not None and isinstance(exc, client_errors.SakariError):
+        return _explain_sakari(exc)
     return None
 
 
-def log_debug_trace(exc: BaseException) -> Path | None:
-    """Keep the full trace where a developer can find it, out of the user's terminal."""
-    path = Path(
-        os.environ.get("SAKARI_SYNC_DEBUG_LOG", Path(tempfile.gettempdir()) / "sakari-sync-debug.log")
-    )
-    try:
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(redact("".join(traceback.format_exception(exc))) + "\n")
-    except OSError:
-        logging.getLogger("sakari_sync").debug("could not write the debug log", exc_info=True)
-        return None
-    return path
+def _redact(text: str) -> str:
+    from sakari_client.redaction import redact
+
+    return redact(text)
+
+
+def _explain_sakari(exc: SakariError) -> str:
+    from sakari_client.errors import AccountError, AuthenticationError
+
+    code = f" {exc.code}" if exc.code else ""
+    if isinstance(exc, AuthenticationError):
+        return "Sakari refused the credentials (401): check the block's client id and client secret"
+    if isinstance(exc, AccountError):
+        return f"Sakari refused the account id ({exc.status}{code}): check the block's account id"
+    if exc.status is None:
+        return _redact(f"Sakari did not answer ({exc.message}): check the block's base_url and the network")
+    return _redact(f"Sakari answered {exc.status}{code}: {exc.message}")

@@ -1,13 +1,13 @@
-"""Running the flow from the command line: quiet console, the report printed, blocks saved."""
+"""Running the flow from the command line: the run, the report printed, blocks saved."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 from typing import TYPE_CHECKING, cast
 
+from sakari_sync.app.logs import is_tamed, prepare_environment, tame_prefect_console
 from sakari_sync.config import SyncParameters
 from sakari_sync.errors import ConfigError, ContactsPendingError
 
@@ -15,30 +15,16 @@ if TYPE_CHECKING:
     from sakari_sync.stages.report import SyncReport
 
 
-class _NoTraceFormatter(logging.Formatter):
-    """Console lines without tracebacks: the run's page in the UI and the debug log keep those."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        # Another handler may have cached the traceback's text on the record already: leave it out
-        # here without taking it from the handlers that come after this one.
-        saved = record.exc_info, record.exc_text, record.stack_info
-        record.exc_info, record.exc_text, record.stack_info = None, None, None
-        try:
-            return super().format(record)
-        finally:
-            record.exc_info, record.exc_text, record.stack_info = saved
-
-
 def quiet_console() -> None:
-    """Keep Prefect's chatter and tracebacks out of the terminal; the run's page in the UI keeps them."""
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
+    """Keep Prefect's chatter and tracebacks out of the terminal (the run's page in the UI keeps them);
+    settings already made (by the command line, or the environment) stay as they are."""
+    if is_tamed():
+        return  # the command line did it, before Prefect was imported
+    prepare_environment(debug=False)
     from prefect.logging.configuration import setup_logging
 
-    setup_logging()
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-            handler.setFormatter(_NoTraceFormatter("%(asctime)s | %(levelname)-7s | %(message)s", "%H:%M:%S"))
+    setup_logging()  # again: Prefect may have been imported before the settings above were made
+    tame_prefect_console()
 
 
 def run_sync(params: SyncParameters, *, dry_run: bool = False) -> SyncReport:

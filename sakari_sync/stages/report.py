@@ -43,7 +43,9 @@ class SyncReport(BaseModel):
     )
     seconds: float = 0.0
     flow_run_url: str | None = None
-    reconcile: dict[str, Any] | None = Field(None, description="read-back mode and counts per finding")
+    reconcile: dict[str, Any] | None = Field(
+        None, description="read-back scope, mode, requests, counts per finding, next full read"
+    )
     plan: list[dict[str, Any]] | None = Field(None, description="dry run: every contact's action")
 
     def add_outcomes(self, outcomes: Mapping[Outcome, int], refusals: Mapping[str, int]) -> None:
@@ -126,6 +128,22 @@ class SyncReport(BaseModel):
         if self.reread:
             lines.append(f"  note: {self.reread}")
         if self.reconcile:
-            found = ", ".join(f"{k} {v}" for k, v in self.reconcile.items() if k != "mode")
-            lines.append(f"  reconcile  read back by {self.reconcile['mode']}: {found}")
+            lines.append(f"  reconcile  {describe_reconcile(self.reconcile)}")
         return lines
+
+
+READ_BACK = {
+    "none": "nothing touched, nothing read back",
+    "touched": "touched contacts read back by {mode}",
+    "account": "whole account read back by {mode}",
+}
+RECONCILE_COUNTS = ("checked", "missing", "drifted", "blocked", "extra", "repaired")
+
+
+def describe_reconcile(found: Mapping[str, Any]) -> str:
+    """The reconcile entry on one line: what was read back and how, its cost and findings, the next
+    full read."""
+    how = READ_BACK[found["scope"]].format(mode=found["mode"])
+    counts = ", ".join(f"{k} {found[k]:,}" for k in RECONCILE_COUNTS)
+    due = found["next_full_read"] or "only by reconcile-contacts"
+    return f"{how}, {found['requests']:,} requests: {counts}; next full read {due}"

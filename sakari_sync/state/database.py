@@ -99,7 +99,8 @@ def _check_sqlite_folder(engine: Engine) -> None:
     folder = Path(database).expanduser().absolute().parent
     if not folder.is_dir():
         raise StateError(
-            f"state_url points into the folder {folder}, which does not exist; create it or fix state_url"
+            f"state_url points at {database}, whose folder {folder} does not exist; create the folder or "
+            "fix state_url"
         )
 
 
@@ -119,7 +120,7 @@ def _unusable(engine: Engine, exc: DBAPIError) -> StateError:
     if url.password:
         detail = detail.replace(str(url.password), "***")
     hint = connection_hint(detail, "state_url", url.database)
-    return StateError(f"cannot open the state database at {where}: {redact(detail)}; {hint}")
+    return StateError(f"state_url: cannot open the state database {where}: {redact(detail)}; {hint}")
 
 
 def _first_line(exc: object) -> str:

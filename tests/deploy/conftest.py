@@ -17,7 +17,7 @@ import pytest
 from sakari_emulator.config import EmulatorConfig
 from sakari_emulator.server import EmulatorServer
 from tests.conftest_db import postgres_unreachable
-from tests.deploy.stack import AUTH_STRING, Stack, prefect_stack
+from tests.deploy.stack import AUTH_STRING, Stack, prefect_stack, worker_env
 from tests.pipeline.conftest import ROWS, write_rows
 
 
@@ -68,8 +68,8 @@ def deployed(stack: Stack, blocks: None, tmp_path_factory: pytest.TempPathFactor
     """The work pool, `prefect deploy --all` from prefect.yaml, and a worker; returns the worker's dir."""
     workdir = tmp_path_factory.mktemp("worker")
     stack.cli("work-pool", "create", "sakari-process", "--type", "process")
-    stack.cli("deploy", "--all", env={"SAKARI_STATE_URL": f"sqlite:///{workdir / 'state.db'}"})
-    stack.start_worker("sakari-process", "worker-a", workdir)
+    stack.cli("deploy", "--all")  # prefect.yaml names ${SAKARI_STATE_URL}: resolved in each run
+    stack.start_worker("sakari-process", "worker-a", workdir, worker_env(workdir))
     return workdir
 
 

@@ -73,13 +73,14 @@ class Stack:
         assert done.returncode == 0, f"prefect {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
-    def start_worker(self, pool: str, name: str, cwd: Path) -> None:
+    def start_worker(self, pool: str, name: str, cwd: Path, env: dict[str, str] | None = None) -> None:
+        """A worker polling `pool`; `env` is added to its environment (the runs it starts inherit it)."""
         log = (self.home / f"worker-{name}.log").open("ab")
         self.processes.append(
             subprocess.Popen(
                 [PREFECT, "worker", "start", "--pool", pool, "--name", name, "--type", "process"],
                 cwd=cwd,
-                env=self.env,
+                env=self.env | (env or {}),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -178,3 +179,9 @@ def _healthy(api_url: str) -> bool | None:
     except httpx.HTTPError:
         return None
     return True if ok else None
+
+
+def worker_env(workdir: Path) -> dict[str, str]:
+    """What a worker's environment holds for the runs it starts: where the state database is (a URL
+    that may hold a password, so never a deployment parameter)."""
+    return {"SAKARI_STATE_URL": f"sqlite:///{workdir / 'state.db'}"}

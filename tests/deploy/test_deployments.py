@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from sakari_emulator.server import EmulatorServer
-from tests.deploy.stack import Stack, wait_until
+from tests.deploy.stack import Stack, wait_until, worker_env
 from tests.pipeline.conftest import ROWS, write_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(600)]
@@ -27,7 +27,7 @@ def test_deploy_all_creates_deployments_and_the_trigger_automation(stack: Stack,
     with stack.api() as api:
         names = {d["name"] for d in api.post("/deployments/filter", json={}).json()}
         automations = [a["name"] for a in api.post("/automations/filter", json={}).json()]
-    assert {"nightly", "on-warehouse-update", "shard", "sharded"} <= names
+    assert {"nightly", "on-warehouse-update", "weekly-full-read", "shard", "sharded"} <= names
     assert any(a.startswith("on-warehouse-update") for a in automations)
 
 
@@ -91,7 +91,7 @@ def test_sharded_deployment_runs_disjoint_shards_on_two_workers(
 ) -> None:
     """sync-contacts-sharded/sharded runs two shard runs through the pool (two workers) and combines them:
     every source row is in exactly one shard, and the combined report adds up."""
-    stack.start_worker("sakari-process", "worker-b", deployed)
+    stack.start_worker("sakari-process", "worker-b", deployed, worker_env(deployed))
     with stack.api() as api:
         dep = api.get("/deployments/name/sync-contacts-sharded/sharded").json()
         run = api.post(f"/deployments/{dep['id']}/create_flow_run", json={}).json()

@@ -51,8 +51,8 @@ def test_missing_block_is_named() -> None:
 
 def test_engine_from_url_connects_lazily() -> None:
     """engine_from_url does not connect: a bad host only shows when the first page is read."""
-    src = SourceConfig(url="postgresql+psycopg://u:pw@127.0.0.1:1/x", table="contacts")
-    engine = engine_from_url("postgresql+psycopg://u:pw@127.0.0.1:1/x")
+    src = SourceConfig(url="postgresql+psycopg://u@127.0.0.1:1/x", table="contacts")
+    engine = engine_from_url("postgresql+psycopg://u@127.0.0.1:1/x")
     try:
         with pytest.raises(SourceError, match=r"^cannot connect to the source database at 127.0.0.1:1 "):
             next(iter_pages(engine, src))

@@ -172,6 +172,6 @@ def test_async_driver_is_refused() -> None:
 @pytest.mark.skipif(importlib.util.find_spec("pymssql") is not None, reason="pymssql is installed")
 def test_missing_driver_package_is_named() -> None:
     """A URL whose driver package is not installed says which package is missing."""
-    src = SourceConfig(url="mssql+pymssql://u:pw@db.example/x", table="contacts")
+    src = SourceConfig(url="mssql+pymssql://u@db.example/x", table="contacts")
     with pytest.raises(SourceError, match=r"^source.url needs the Python package 'pymssql'"):
         engine_from_url(src.url or "")
