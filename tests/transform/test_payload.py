@@ -64,7 +64,7 @@ def test_body_omits_empty_fields_and_maps_lists():
 
 def test_list_cell_without_separator_is_one_list():
     """Without a separator the whole cell names one list; a non-text cell is read as text."""
-    mapping = MappingConfig(lists=ListMapping(column="tags"))
+    mapping = MappingConfig(lists=ListMapping(column="tags", values_are_ids=True))
     assert json.loads(_write(mapping, {"tags": "a;b"}))["lists"] == [{"id": "a;b"}]
     assert json.loads(_write(mapping, {"tags": 5}))["lists"] == [{"id": "5"}]
 

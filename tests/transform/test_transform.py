@@ -31,7 +31,7 @@ FULL = MappingConfig(
     last_name="last",
     email="email",
     attributes={"plan": "plan"},
-    lists=ListMapping(column="tags", separator=",", constant=["all"]),
+    lists=ListMapping(column="tags", separator=",", constant=["all"], values_are_ids=True),
 )
 CELLS = ("id", "phone", "country", "first", "last", "email", "plan", "tags", "updated")
 

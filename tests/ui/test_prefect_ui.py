@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from sakari_sync.app.prefect_server import PrefectServer, ensure_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
-# The README's picture is refreshed only on request, so a test run leaves the work tree clean.
-SCREENSHOT = REPO / "docs" / "ui-run.png" if os.environ.get("SAKARI_SYNC_UPDATE_SCREENSHOT") else None
+# The README's pictures are refreshed only on request, so a test run leaves the work tree clean.
+UPDATE = bool(os.environ.get("SAKARI_SYNC_UPDATE_SCREENSHOT"))
+SCREENSHOT = REPO / "docs" / "ui-run.png" if UPDATE else None
+LIVE_SCREENSHOT = REPO / "docs" / "ui-run-live.png" if UPDATE else None
 SAKARI_SYNC = str(Path(sys.executable).with_name("sakari-sync"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -111,6 +116,112 @@ def test_run_page_leads_to_the_summary_artifact_table(
                 row = page.get_by_role("row").filter(has=page.get_by_text(outcome, exact=True))
                 expect(row).to_contain_text(str(finished_run[outcome]))
             shot = SCREENSHOT or tmp_path / "ui-run.png"
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+def test_the_logs_tab_tells_the_story_of_a_finished_run(chromium: Path, finished_run: dict[str, Any]) -> None:
+    """The Logs tab of a finished run shows each stage's summary line with its counts, and the run's
+    one-line summary."""
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(finished_run["flow_run_url"], wait_until="domcontentloaded")
+            page.get_by_role("tablist").get_by_text("Logs", exact=True).click()
+            expect(
+                page.get_by_text(re.compile(r"extract: [\d,]+ of [\d,]+ rows.*done in")).first
+            ).to_be_visible()
+            expect(page.get_by_text(re.compile(r"load: [\d,]+ of [\d,]+ contacts")).first).to_be_visible()
+            summary = re.compile(rf"demo-contacts: {finished_run['extracted']:,} rows read")
+            expect(page.get_by_text(summary).first).to_be_visible()
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def slow_run(ui_server: PrefectServer, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """`sakari-sync run` of 1,500 sample contacts against an emulator slowed to about 60 creates a second,
+    reporting to `ui_server`; stopped at the end of the test if still running."""
+    from sakari_emulator.config import EmulatorConfig
+    from sakari_emulator.server import EmulatorServer
+    from sakari_sync.sample_data import SEGMENTS, create_sample_warehouse, sample_mapping
+
+    env = os.environ | {"PREFECT_API_URL": ui_server.api_url, "SAKARI_CLIENT_SECRET": "demo-secret"}
+    env.pop("PREFECT_UI_URL", None)
+    with EmulatorServer(EmulatorConfig(port=0, lists=list(SEGMENTS), latency=0.06)) as emulator:
+        subprocess.run(
+            [SAKARI_SYNC, "blocks", "save", "--name", "sakari-ui", "--base-url", emulator.url,
+             "--account-id", "demo-account", "--client-id", "demo-client"],
+            env=env, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        lists = {i["name"]: i["id"] for i in httpx.get(f"{emulator.url}/_emulator/lists").json()}
+        config = {
+            "name": "ui-live",
+            "source": {"url": create_sample_warehouse(tmp_path / "w.db", rows=1500), "table": "contacts"},
+            "mapping": sample_mapping(lists),
+            "sakari": {"block": "sakari-ui", "max_in_flight": 4, "batch_size": 100},
+            "state_url": f"sqlite:///{tmp_path / 'state.db'}",
+        }
+        (tmp_path / "sync.yaml").write_text(json.dumps(config), encoding="utf-8")
+        run = subprocess.Popen(
+            [SAKARI_SYNC, "run", "--config", str(tmp_path / "sync.yaml")],
+            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        try:
+            yield run
+        finally:
+            run.kill()
+            run.wait()
+
+
+def _running_flow_run(api_url: str, deadline: float) -> str:
+    while time.monotonic() < deadline:
+        body = {"flow_runs": {"state": {"type": {"any_": ["RUNNING"]}}}}
+        found = httpx.post(f"{api_url}/flow_runs/filter", json=body, timeout=10).json()
+        if found:
+            return str(found[0]["id"])
+        time.sleep(1)
+    raise AssertionError("no flow run started")
+
+
+@pytest.mark.slow
+def test_a_running_sync_shows_its_progress_in_the_logs_tab(
+    chromium: Path, ui_server: PrefectServer, slow_run: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    """While a sync runs, its Logs tab already shows the extract's summary and the load's progress
+    lines (contacts sent of the total, rate, ETA); a screenshot of that page is saved."""
+    from playwright.sync_api import expect, sync_playwright
+
+    deadline = time.monotonic() + 180
+    run_id = _running_flow_run(ui_server.api_url, deadline)
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(TIMEOUT_MS)
+            load_line = page.get_by_text(re.compile(r"load: [\d,]+ of [\d,]+ contacts, [\d,]+/s, ETA")).first
+            while True:  # the Logs tab does not poll: reload until the load has reported a batch
+                page.goto(f"{ui_server.ui_url}/runs/flow-run/{run_id}", wait_until="domcontentloaded")
+                page.get_by_role("tablist").get_by_text("Logs", exact=True).click()
+                try:
+                    expect(load_line).to_be_visible(timeout=5_000)
+                    break
+                except AssertionError:
+                    assert time.monotonic() < deadline, "no load progress line appeared"
+            assert slow_run.poll() is None, "the page was read while the run was still running"
+            expect(
+                page.get_by_text(re.compile(r"extract: [\d,]+ of [\d,]+ rows.*done in")).first
+            ).to_be_visible()
+            shot = LIVE_SCREENSHOT or tmp_path / "ui-run-live.png"
             page.screenshot(path=str(shot))
             assert shot.stat().st_size > 10_000
         finally:
