@@ -33,24 +33,22 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import URL, Connection, Engine, Select, bindparam, create_engine, func, or_, select
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy import URL, Connection, Engine, Select, bindparam, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import column, literal_column, table, text
 from sqlalchemy.sql.expression import ColumnClause, ColumnElement, FromClause
 from sqlalchemy.types import NullType
 
 from sakari_sync.config import SourceConfig
+from sakari_sync.stages.source_db import engine_from_url, engine_scope, read_only
 from sakari_sync.stages.source_errors import (
     SourceError,
     check_columns,
     describe_source,
     explain_read_error,
-    first_line,
-    unreachable_error,
 )
 
 __all__ = [
@@ -68,8 +66,6 @@ __all__ = [
 
 _AFTER, _CURSOR, _LIMIT, _KEYS = "_sakari_after", "_sakari_cursor", "_sakari_limit", "_sakari_keys"
 NULL_KEY_ROWS = 10_000  # rows with a NULL key read (and rejected one by one) per run; more are counted
-_READ_ONLY_SQL = dict.fromkeys(["postgresql", "mysql", "mariadb", "oracle"], "SET TRANSACTION READ ONLY")
-_READ_ONLY_SQL["sqlite"] = "PRAGMA query_only = ON"
 
 
 @dataclass(frozen=True, eq=False)  # frames do not compare with ==
@@ -95,48 +91,6 @@ class Page:
         return cls(frame, frame[source.key_column].iloc[-1], top)
 
 
-def engine_from_url(url: str | URL) -> Engine:
-    """The source Engine for `source.url`. Nothing connects until the first read (so an unreachable
-    server is reported there); the caller owns the engine and should `dispose()` it."""
-    if str(url).startswith("postgres://"):
-        raise SourceError(
-            "source.url starts with postgres://, which SQLAlchemy does not read; write postgresql+psycopg://"
-        )
-    try:
-        engine = create_engine(url)
-    except ModuleNotFoundError as exc:
-        raise SourceError(
-            f"source.url needs the Python package {exc.name!r}, which is not installed; install it "
-            "(pip install 'sakari-sync[postgres]' for postgresql+psycopg://) or pick another driver"
-        ) from None
-    except ArgumentError as exc:
-        raise SourceError(f"source.url is not a usable SQLAlchemy URL ({first_line(exc)}); fix it") from None
-    if engine.dialect.is_async:
-        engine.dispose()
-        raise SourceError(f"source.url uses the async driver {engine.driver!r}; use a sync driver instead")
-    return engine
-
-
-@contextmanager
-def read_only(engine: Engine) -> Iterator[Connection]:
-    """A connection inside a read-only transaction (where the dialect has one), rolled back after."""
-    _check_sqlite_file(engine)
-    try:
-        conn = engine.connect()
-    except DBAPIError as exc:
-        raise unreachable_error(engine, exc) from None
-    with conn:
-        trans = conn.begin()
-        try:
-            if engine.dialect.name in _READ_ONLY_SQL:
-                conn.exec_driver_sql(_READ_ONLY_SQL[engine.dialect.name])
-            yield conn
-        finally:
-            trans.rollback()
-            if engine.dialect.name == "sqlite":  # the setting outlives the transaction: undo it
-                conn.exec_driver_sql("PRAGMA query_only = OFF")
-
-
 def read_page(
     engine: Engine | str | URL, source: SourceConfig, *, after_key: Any = None, cursor: Any = None
 ) -> pd.DataFrame:
@@ -147,7 +101,7 @@ def read_page(
     integer becomes a float because of a NULL, so phone numbers stored as numbers keep every digit.
     Rows whose key is NULL are not on any page: `read_null_keys` reads them.
     """
-    with _engine_scope(engine) as eng:
+    with engine_scope(engine) as eng:
         stmt, params = _page_query(eng, source, after_key, cursor)
         frame = _read(eng, source, stmt, params)
     if frame[source.key_column].duplicated().any():
@@ -162,7 +116,7 @@ def read_null_keys(engine: Engine | str | URL, source: SourceConfig, *, cursor: 
     """The rows whose key is NULL (from `cursor` on), which keyset paging cannot reach: each becomes a
     `missing_key` reject, so one bad row never holds the others back. At most `NULL_KEY_ROWS` are
     read (they are only rejected); `count_null_keys` says how many there are in all."""
-    with _engine_scope(engine) as eng:
+    with engine_scope(engine) as eng:
         stmt, params, key = _filtered(eng, source, cursor)
         stmt = stmt.where(key.is_(None)).limit(NULL_KEY_ROWS)
         return _read(eng, source, stmt, params)
@@ -170,7 +124,7 @@ def read_null_keys(engine: Engine | str | URL, source: SourceConfig, *, cursor: 
 
 def count_null_keys(engine: Engine | str | URL, source: SourceConfig, *, cursor: Any = None) -> int:
     """How many rows (from `cursor` on) have a NULL key."""
-    with _engine_scope(engine) as eng:
+    with engine_scope(engine) as eng:
         stmt, params, key = _filtered(eng, source, cursor)
         counted = select(func.count()).select_from(stmt.where(key.is_(None)).subquery())
         with _explained(eng, source) as conn:
@@ -181,7 +135,7 @@ def read_keys(engine: Engine | str | URL, source: SourceConfig, keys: Sequence[s
     """The rows whose key (as text) is one of `keys`, whatever their cursor: pending contacts read again
     after the cursor has moved past them. Keys are bound as text; the database compares them with the
     key column (PostgreSQL, MySQL and SQLite convert a numeric text to the column's type)."""
-    with _engine_scope(engine) as eng:
+    with engine_scope(engine) as eng:
         stmt, params, key = _filtered(eng, source, None)
         stmt = stmt.where(key.in_(bindparam(_KEYS, type_=NullType(), expanding=True)))
         params[_KEYS] = list(keys)
@@ -219,7 +173,7 @@ def iter_pages(
     engine: Engine | str | URL, source: SourceConfig, *, cursor: Any = None, after_key: Any = None
 ) -> Iterator[Page]:
     """Yield every page of the source in key order, one page in memory at a time."""
-    with _engine_scope(engine) as eng:
+    with engine_scope(engine) as eng:
 
         def read(after: Any, _page_no: int) -> Page:
             return Page.of(read_page(eng, source, after_key=after, cursor=cursor), source)
@@ -238,18 +192,6 @@ def page_through(read: PageReader, chunk_size: int, *, after_key: Any = None) ->
         if len(page.rows) < chunk_size:
             return  # a short page is the last one: no need to ask for an empty one
         after_key = page.last_key
-
-
-@contextmanager
-def _engine_scope(engine: Engine | str | URL) -> Iterator[Engine]:
-    if isinstance(engine, Engine):
-        yield engine
-        return
-    owned = engine_from_url(engine)
-    try:
-        yield owned
-    finally:
-        owned.dispose()
 
 
 def _source_clause(source: SourceConfig) -> FromClause:
@@ -321,12 +263,3 @@ def _user_params(source: SourceConfig) -> dict[str, Any]:
     for name in sorted(wanted & {_AFTER, _CURSOR, _LIMIT, _KEYS}):
         raise SourceError(f"source.query may not use the reserved parameter :{name}; rename it")
     return dict(source.params)
-
-
-def _check_sqlite_file(engine: Engine) -> None:
-    url = engine.url
-    database = url.database or ""
-    if engine.dialect.name != "sqlite" or database in ("", ":memory:") or url.query.get("uri"):
-        return
-    if not Path(database).exists():
-        raise SourceError(f"SQLite database file {database!r} does not exist; check source.url")

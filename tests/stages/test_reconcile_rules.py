@@ -9,7 +9,7 @@ from typing import Any
 
 from sakari_client.models import Contact
 from sakari_sync.outcomes import Change, LedgerStatus
-from sakari_sync.stages.reconcile import (
+from sakari_sync.stages.reconcile_rules import (
     Expected,
     Finding,
     Mode,
