@@ -178,15 +178,18 @@ async def _send_watched(
 def access_error(exc: Exception) -> Exception:
     """A fatal client error as what the user does next: fix the block, for a 401 or 403."""
     if isinstance(exc, AuthenticationError):
-        return SakariAccessError(
+        error = SakariAccessError(
             "Sakari refused the credentials (401): check the Sakari block's client id and client secret"
         )
-    if isinstance(exc, AccountError):
-        return SakariAccessError(
+    elif isinstance(exc, AccountError):
+        error = SakariAccessError(
             f"Sakari refused the account id ({exc.status} {exc.code or ''}): check the Sakari block's "
             "account id"
         )
-    return exc
+    else:
+        return exc
+    error.__cause__ = exc  # the debug log keeps the client's own error
+    return error
 
 
 SendBatch = Callable[[int, list[Change]], Awaitable[LoadCounts]]

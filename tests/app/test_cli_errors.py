@@ -172,7 +172,8 @@ def test_a_wrong_secret_under_debug_is_still_one_line(config: Path, tmp_path: Pa
     assert "Traceback" not in done.stderr
     assert any("| DEBUG   |" in line for line in lines)
     assert lines[-2:] == [
-        "sakari-sync: Sakari refused the credentials (401): check the block's client id and client secret",
+        "sakari-sync: Sakari refused the credentials (401): check the Sakari block's client id and "
+        "client secret",
         f"  (details: {tmp_path / 'debug.log'})",
     ]
     log = (tmp_path / "debug.log").read_text()

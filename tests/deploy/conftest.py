@@ -12,12 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 
 from sakari_emulator.config import EmulatorConfig
 from sakari_emulator.server import EmulatorServer
 from tests.conftest_db import postgres_unreachable
-from tests.deploy.stack import AUTH_STRING, Stack, prefect_stack, worker_env
+from tests.deploy.stack import AUTH_STRING, REPO, Stack, prefect_stack, worker_env
 from tests.pipeline.conftest import ROWS, write_rows
 
 
@@ -64,13 +65,29 @@ def blocks(stack: Stack, warehouse: str, emulator_server: EmulatorServer) -> Non
 
 
 @pytest.fixture(scope="module")
-def deployed(stack: Stack, blocks: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def deployed(
+    stack: Stack, blocks: None, emulator_server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The work pool, `prefect deploy --all` from prefect.yaml, and a worker; returns the worker's dir."""
     workdir = tmp_path_factory.mktemp("worker")
     stack.cli("work-pool", "create", "sakari-process", "--type", "process")
-    stack.cli("deploy", "--all")  # prefect.yaml names ${SAKARI_STATE_URL}: resolved in each run
+    adapted = adapt_prefect_yaml(emulator_server, workdir)
+    stack.cli("deploy", "--all", cwd=adapted.parent)  # ${SAKARI_STATE_URL} is resolved in each run
     stack.start_worker("sakari-process", "worker-a", workdir, worker_env(workdir))
     return workdir
+
+
+def adapt_prefect_yaml(emulator: EmulatorServer, folder: Path) -> Path:
+    """The shipped prefect.yaml with its `# ADAPT` list ids filled in, as docs/deploy.md tells a user to:
+    each list name of the warehouse's `segments` column mapped to its id in the (emulated) account."""
+    list_ids = {item["name"]: item["id"] for item in httpx.get(f"{emulator.url}/_emulator/lists").json()}
+    text = (REPO / "prefect.yaml").read_text(encoding="utf-8")
+    for name, list_id in list_ids.items():
+        text = text.replace(f"REPLACE-WITH-THE-SAKARI-LIST-ID-OF-{name}", list_id)
+    assert "REPLACE-WITH" not in text, "every placeholder list id has a list in the emulator"
+    adapted = folder / "prefect.yaml"
+    adapted.write_text(text, encoding="utf-8")
+    return adapted
 
 
 class _Inbox(BaseHTTPRequestHandler):

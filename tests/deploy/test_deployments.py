@@ -35,17 +35,17 @@ def test_worker_runs_the_deployment_and_publishes_the_summary(
     stack: Stack, deployed: Path, emulator_server: EmulatorServer, alerts: list[dict[str, Any]]
 ) -> None:
     """A run of sync-contacts/nightly created through the server completes on the worker, with artifacts;
-    its rejected share (5 of 7) is over the threshold, so the rejects alert notifies."""
+    its rejected share (3 of 7) is over the threshold, so the rejects alert notifies."""
     with stack.api() as api:
         dep = api.get("/deployments/name/sync-contacts/nightly").json()
         run = api.post(f"/deployments/{dep['id']}/create_flow_run", json={}).json()
     finished = stack.wait_for_run(run["id"])
     assert finished["state"]["type"] == "COMPLETED", finished["state"]
     assert "sakari-sync-summary" in stack.artifact_keys(run["id"])
-    # 7 rows: no phone, bad number, a duplicate, and two rows naming lists the account does not have
-    assert _contacts(emulator_server) == 2
+    # 7 rows: no phone, a bad number and a duplicate are rejected; the other four are contacts
+    assert _contacts(emulator_server) == 4
     note = wait_until(lambda: _message(alerts, "rejected too many"), 60, stack.home)
-    assert "rejected 5 of 7 rows" in note["body"]
+    assert "rejected 3 of 7 rows" in note["body"]
 
 
 def test_failed_run_notifies(stack: Stack, deployed: Path, alerts: list[dict[str, Any]]) -> None:
@@ -83,7 +83,7 @@ def test_warehouse_event_triggers_a_run(
     run = wait_until(lambda: next(iter(stack.runs_of(triggered)), None), 90, stack.home)
     finished = stack.wait_for_run(run["id"])
     assert finished["state"]["type"] == "COMPLETED", finished["state"]
-    assert _contacts(emulator_server) == 3
+    assert _contacts(emulator_server) == 5
 
 
 def test_sharded_deployment_runs_disjoint_shards_on_two_workers(
@@ -104,7 +104,7 @@ def test_sharded_deployment_runs_disjoint_shards_on_two_workers(
     summary = _summary(stack, run["id"])
     assert summary["extracted"] == 8  # all rows, each counted by exactly one shard
     assert summary["extracted"] == sum(v for k, v in summary.items() if k != "extracted")
-    assert _contacts(emulator_server) == 3  # the shards re-sent what the earlier runs had: same contacts
+    assert _contacts(emulator_server) == 5  # the shards found what the earlier runs sent: same contacts
 
 
 def _summary(stack: Stack, run_id: str) -> dict[str, int]:

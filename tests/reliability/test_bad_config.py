@@ -30,6 +30,7 @@ from sakari_sync.app.cli import main
 from sakari_sync.config import SyncParameters
 from tests.pipeline.conftest import ROWS, write_rows
 from tests.reliability.support import creates, write_config
+from tests.support.output import other_lines
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -192,7 +193,7 @@ def working_config(tmp: Path, list_ids: dict[str, str]) -> dict[str, Any]:
 def assert_one_clear_line(code: int, stdout: str, stderr: str, expected: str, *, details: bool) -> None:
     """Exit 2, nothing on stdout, no traceback, the expected line, and the debug log named if `details`
     (besides Prefect's note while it flushes logs on a busy machine, which is not ours to judge)."""
-    lines = [line for line in stderr.splitlines() if "Still processing items" not in line]
+    lines = other_lines(stderr)
     assert code == 2, stderr
     assert stdout == ""
     assert "Traceback" not in stderr

@@ -28,7 +28,6 @@ import pytest
 from sakari_emulator.config import EmulatorConfig
 from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
-from sakari_sync.stages.extract import SourceError
 from sakari_sync.stages.report import SyncReport
 from tests.reliability.support import creates, project, run_sync, sakari_contacts, state_rows
 from tests.transform.nasty_rows import COLUMNS, MAPPING, PHONE, ROWS, cells_of
@@ -115,7 +114,7 @@ def nasty_run(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) ->
         )
         list_ids = {i["name"]: i["id"] for i in httpx.get(f"{emulator.url}/_emulator/lists").json()}
         cells = [cells_of(i, row) for i, row in enumerate(ROWS)]
-        table = [{c: stored(v) for c, v in r.items()} for r in cells if not has_null_key(r)]
+        table = [{c: stored(v) for c, v in r.items()} for r in cells]  # NULL keys too: rejected, never fatal
         table.append(dict.fromkeys(COLUMNS) | SQL_ROW | {"updated_at": "2024-03-01T12:00:00+00:00"})
         params = corpus_params(
             write_table(tmp / "warehouse.db", table), tmp / "state.db", "sakari-nasty", list_ids
@@ -142,7 +141,7 @@ def expected_body(body: dict[str, Any], list_ids: dict[str, str]) -> dict[str, A
 
 def test_every_nasty_row_is_sent_with_its_fields_or_rejected_with_its_reason(nasty_run: NastyRun) -> None:
     report = nasty_run.report
-    assert report.accounted() == report.extracted == len(ROWS) - 2 + 1, "every row read has one outcome"
+    assert report.accounted() == report.extracted == len(ROWS) + 1, "every row read has one outcome"
     assert report.failed == 0
     rejects = {key: reason for key, reason in nasty_run.rejects if key}
     wrong: list[str] = []
@@ -157,11 +156,11 @@ def test_every_nasty_row_is_sent_with_its_fields_or_rejected_with_its_reason(nas
             if got is None or project(got) != expected_body(row.body, nasty_run.list_ids):
                 wrong.append(f"{row.why}: {project(got) if got else 'not in Sakari'}")
         elif row.reason == "missing_key":
-            missing_keys += not has_null_key(cells_of(index, row))
+            missing_keys += 1  # a NULL or blank key: rejected, while every other row goes on
         elif rejects.get(key) != row.reason:
             wrong.append(f"{row.why}: expected {row.reason}, got {rejects.get(key)}")
     assert wrong == []
-    assert Counter(reason for _, reason in nasty_run.rejects)["missing_key"] == missing_keys == 2
+    assert Counter(reason for _, reason in nasty_run.rejects)["missing_key"] == missing_keys == 4
     assert set(nasty_run.contacts) == sent | {"+14155550299"}, "nothing else reached Sakari"
     assert nasty_run.sent == len(sent) + 1, "each contact was sent once"
 
@@ -175,18 +174,3 @@ def test_sql_looking_text_is_sent_as_text_and_the_source_table_survives(nasty_ru
     finally:
         conn.close()
     assert count == nasty_run.report.extracted
-
-
-def test_a_null_key_stops_the_run_with_one_line_before_anything_is_sent(
-    tmp_path: Path, emulator: EmulatorServer, sakari_block: str, list_ids: dict[str, str]
-) -> None:
-    """A NULL in the key column makes the column no key: paging by it would skip rows, so extract
-    refuses the source with a message naming the fix (configuration, not a row to reject)."""
-    rows = [{c: stored(v) for c, v in cells_of(i, row).items()} for i, row in enumerate(ROWS[:12])]
-    url = write_table(tmp_path / "warehouse.db", rows)
-    params = corpus_params(
-        url, tmp_path / "state.db", sakari_block, dict.fromkeys(CORPUS_LISTS.values(), "x")
-    )
-    with pytest.raises(SourceError, match=r"key column 'id' has NULL values.*filter them out"):
-        run_sync(params)
-    assert creates(emulator) == 0

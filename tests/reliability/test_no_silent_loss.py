@@ -27,6 +27,7 @@ from tests.reliability.support import (
     sakari_contacts,
     write_config,
 )
+from tests.support.output import other_lines
 from tests.support.prefect_api import flow_run_id_of, read_events, read_run_when
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
@@ -146,7 +147,7 @@ def test_one_wrong_list_id_stops_the_load_naming_the_list_and_the_fixed_run_deli
     code, report, stderr = run_cli(params, api_url, tmp_path)
     assert code == 2
     assert report is None
-    [line, *_] = stderr.splitlines()
+    [line, *_] = other_lines(stderr)
     assert "mapping.lists.ids" in line
     assert "list id 0000000000000000deadbeef" in line
 
