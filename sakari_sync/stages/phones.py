@@ -140,6 +140,8 @@ def _normalize_messy(text: str, region: str | None, reject_fixed_line: bool) -> 
         return PhoneResult(None, MISSING_PHONE, detail="no phone number")
     if len(text) > _MAX_INPUT:
         return PhoneResult(None, UNPARSEABLE_PHONE, detail=f"{len(text)} characters long")
+    if _PLAIN.fullmatch(text):  # only padded: read it as the fast path does (no separator, mark or letter)
+        return _parse(text.translate(_FORMATTING), region, reject_fixed_line, None)
     parts = [p for p in _SEPARATORS.split(text) if p and sum(c.isdigit() for c in p) >= 7]
     if len(parts) > 1:
         return PhoneResult(None, AMBIGUOUS_PHONE, detail=f"{len(parts)} numbers in one field")
@@ -159,12 +161,13 @@ def _parse(text: str, region: str | None, reject_fixed_line: bool, note: str | N
         except NumberParseException as exc:
             return _parse_error(exc, region)
         number_region, number_type = classify(number)
-    else:
-        number, number_region, number_type = parsed
-    e164: str = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    line_type = _TYPE_NAMES.get(number_type, "unknown")
+        e164: str = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    else:  # no Italian leading zero on this path: the E.164 form is the digits as they are
+        country_code, nsn, number_region, number_type = parsed
+        e164 = f"+{country_code}{nsn}"
     if number_type == PhoneNumberType.UNKNOWN:
         return PhoneResult(None, INVALID_PHONE, detail=_join("not a valid number for its country", note))
+    line_type = _TYPE_NAMES.get(number_type, "unknown")
     if not _E164_DIGITS[0] <= len(e164) - 1 <= _E164_DIGITS[1]:  # a few countries have shorter ones
         detail = f"{len(e164) - 1} digits long; Sakari takes 8 to 15"
         return PhoneResult(None, INVALID_PHONE, line_type, number_region, _join(detail, note))
