@@ -23,6 +23,12 @@
   PREMIUM_RATE, SHARED_COST, PERSONAL_NUMBER, PAGER, UAN and VOICEMAIL are `not_mobile`.
   Without `reject_fixed_line` every valid number is kept.
 - **Idempotent**: normalising an E.164 result again, with any region, gives the same result.
+- **Country column** (`normalize_column`): the row's country (ISO 3166 alpha-2, any case, 'UK' = GB)
+  when set, else the default region. It only tells the parser how to read a national number: a
+  number written with a +country code keeps its own region. A country cell that is not a code
+  rejects the row (`bad_country`) only when the number needs it.
+- **Once per page**: `normalize_column` parses each distinct (text, country) of its column once;
+  the cache lives for that call only (at most one entry per row of the page).
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from __future__ import annotations
 import numbers
 import re
 import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -111,6 +119,48 @@ def phone_text(raw: object) -> str | None:
         if number.is_finite() and number == number.to_integral_value():
             return str(int(number))
     return None
+
+
+def normalize_column(
+    raws: Sequence[object],
+    countries: Sequence[object] | None,
+    default_region: str,
+    *,
+    reject_fixed_line: bool,
+) -> list[PhoneResult]:
+    """`normalize_phone` of each cell, read with its row's country (`countries`, or none: the
+    default region for all). Never raises; each distinct (text, country) is parsed once."""
+    seen: dict[tuple[str, str | None], PhoneResult] = {}
+    results = []
+    for raw, country in zip(raws, repeat(None) if countries is None else countries, strict=False):
+        if type(raw) is str and (country is None or type(country) is str):
+            key = (raw, country)
+            result = seen.get(key)
+            if result is None:
+                result = seen[key] = _normalize_in(raw, country, default_region, reject_fixed_line)
+        else:  # numbers and odd cells: hashing them as keys could confuse 1, 1.0 and True
+            result = _normalize_in(raw, country, default_region, reject_fixed_line)
+        results.append(result)
+    return results
+
+
+def _normalize_in(raw: object, country: object, default_region: str, reject_fixed_line: bool) -> PhoneResult:
+    """normalize_phone with the row's country, or the default region when it has none."""
+    region: str | None = default_region
+    if not (is_missing(country) or (isinstance(country, str) and not country.strip())):
+        region = resolve_region(country)
+        if region is None:
+            return _bad_country(raw, country, reject_fixed_line)
+    return normalize_phone(raw, region, reject_fixed_line=reject_fixed_line)
+
+
+def _bad_country(raw: object, country: object, reject_fixed_line: bool) -> PhoneResult:
+    result = normalize_phone(raw, None, reject_fixed_line=reject_fixed_line)
+    if result.reason != BAD_COUNTRY:
+        return result  # a +country number does not need the country column
+    shown = str(country)[:20]
+    detail = f"country {shown!r} is not an ISO 3166 alpha-2 code and the number has no +country code"
+    return result._replace(detail=detail)
 
 
 def normalize_phone(raw: object, region: str | None, *, reject_fixed_line: bool) -> PhoneResult:
