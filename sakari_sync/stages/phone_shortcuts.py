@@ -50,18 +50,15 @@ def classify(number: PhoneNumber) -> tuple[str | None, int]:
 
 def classify_national(country_code: int, nsn: str) -> tuple[str | None, int]:
     """`classify` of the number with this calling code and national significant number."""
-    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
-    if not regions:
-        return None, _UNKNOWN
-    if len(regions) == 1:
-        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, regions[0])
-        return regions[0], _UNKNOWN if metadata is None else number_type(nsn, metadata)
-    for region in regions:  # as region_code_for_number walks them
-        metadata = PhoneMetadata.metadata_for_region(region)
+    candidates = _regions_of(country_code)
+    if len(candidates) == 1:
+        region, metadata, _ = candidates[0]
+        return region, _UNKNOWN if metadata is None else number_type(nsn, metadata)
+    for region, metadata, leading_digits in candidates:  # as region_code_for_number walks them
         if metadata is None:
             continue
-        if metadata.leading_digits is not None:
-            if _compiled(metadata.leading_digits).match(nsn):
+        if leading_digits is not None:
+            if leading_digits.match(nsn):
                 return region, number_type(nsn, metadata)
             continue
         found = number_type(nsn, metadata)
@@ -99,14 +96,13 @@ def _split_international(digits: str) -> _Split | None:
         return None  # no country code starts with 0
     for width in (1, 2, 3):
         if (country_code := int(digits[:width])) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            main_region = phonenumbers.region_code_for_country_code(country_code)
-            metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, main_region)
+            metadata = _main_metadata(country_code)
             return None if metadata is None else (country_code, digits[width:], metadata)
     return None
 
 
 def _split_national(digits: str, region: str | None) -> _Split | None:
-    metadata = PhoneMetadata.metadata_for_region(region) if region in _SUPPORTED_REGIONS else None
+    metadata = _region_metadata(region)
     if metadata is None or metadata.country_code is None:
         return None
     idd = metadata.international_prefix
@@ -136,13 +132,8 @@ def _split_own_country_code(digits: str, country_code: int, metadata: PhoneMetad
     too_long = len(digits) > general.possible_length[-1] and len(digits) not in local_only
     if not (too_long or (not pattern.fullmatch(digits) and pattern.fullmatch(rest))):
         return country_code, digits, metadata
-    main_region = phonenumbers.region_code_for_country_code(country_code)
-    if main_region != metadata.id:
-        found = PhoneMetadata.metadata_for_region_or_calling_code(country_code, main_region)
-        if found is None:
-            return None
-        metadata = found
-    return country_code, rest, metadata
+    main = _main_metadata(country_code)
+    return None if main is None else (country_code, rest, main)
 
 
 def _strip_national_prefix(digits: str, metadata: PhoneMetadata, general: re.Pattern[str]) -> str | None:
@@ -159,6 +150,46 @@ def _strip_national_prefix(digits: str, metadata: PhoneMetadata, general: re.Pat
     return digits[found.end() :]
 
 
+# Lookups of the metadata, cached: each costs more than a dict lookup, and a row needs several.
+
+
 @cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
+
+
+@cache
+def _region_metadata(region: str | None) -> PhoneMetadata | None:
+    return PhoneMetadata.metadata_for_region(region) if region in _SUPPORTED_REGIONS else None
+
+
+@cache
+def _main_metadata(country_code: int) -> PhoneMetadata | None:
+    """The metadata parse reads a number with this calling code by: its main region's."""
+    main_region = phonenumbers.region_code_for_country_code(country_code)
+    return PhoneMetadata.metadata_for_region_or_calling_code(country_code, main_region)
+
+
+@cache
+def _regions_of(
+    country_code: int,
+) -> tuple[tuple[str | None, PhoneMetadata | None, re.Pattern[str] | None], ...]:
+    """The regions sharing a calling code, as region_code_for_number walks them: each with its
+    metadata and leading-digits pattern (an unknown code: one region None, no metadata)."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    if not regions:
+        return ((None, None, None),)
+    if len(regions) == 1:
+        return (
+            (regions[0], PhoneMetadata.metadata_for_region_or_calling_code(country_code, regions[0]), None),
+        )
+    found = []
+    for region in regions:
+        metadata = PhoneMetadata.metadata_for_region(region)
+        leading = (
+            None
+            if metadata is None or metadata.leading_digits is None
+            else re.compile(metadata.leading_digits)
+        )
+        found.append((region, metadata, leading))
+    return tuple(found)

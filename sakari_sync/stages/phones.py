@@ -38,6 +38,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 from itertools import repeat
 from typing import NamedTuple
 
@@ -67,6 +68,7 @@ SMS_CAPABLE_TYPES = frozenset(
 SUPPORTED_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 _REGION_ALIASES = {"UK": "GB"}  # not ISO 3166, but what people type
 _MAX_INPUT = 250  # libphonenumber's own limit on the raw string
+_NOT_A_CODE = "not a region code"  # a country cell that is set but names no region
 _E164_DIGITS = (8, 15)  # what Sakari accepts (and the pipeline contract's ^\+[1-9]\d{7,14}$)
 
 # The common case (digits, spaces, brackets, dots, dashes, one leading '+') skips every pre-check.
@@ -146,12 +148,22 @@ def normalize_column(
 
 def _normalize_in(raw: object, country: object, default_region: str, reject_fixed_line: bool) -> PhoneResult:
     """normalize_phone with the row's country, or the default region when it has none."""
-    region: str | None = default_region
-    if not (is_missing(country) or (isinstance(country, str) and not country.strip())):
-        region = resolve_region(country)
-        if region is None:
-            return _bad_country(raw, country, reject_fixed_line)
+    if country is None or type(country) is str:
+        region = _country_region(country, default_region)
+    else:
+        region = default_region if is_missing(country) else resolve_region(country) or _NOT_A_CODE
+    if region == _NOT_A_CODE:
+        return _bad_country(raw, country, reject_fixed_line)
     return normalize_phone(raw, region, reject_fixed_line=reject_fixed_line)
+
+
+@lru_cache(maxsize=1024)
+def _country_region(country: str | None, default_region: str) -> str:
+    """The region a row's country cell reads its number with: the default region when the cell is
+    empty, _NOT_A_CODE when it is not a region code."""
+    if country is None or not country.strip():
+        return default_region
+    return resolve_region(country) or _NOT_A_CODE
 
 
 def _bad_country(raw: object, country: object, reject_fixed_line: bool) -> PhoneResult:

@@ -152,6 +152,8 @@ def cursor_columns(column: pd.Series) -> tuple[list[str], list[str | None]]:
     if isinstance(column.dtype, pd.DatetimeTZDtype) or column.dtype.kind == "M":
         return _datetime_cursor_columns(column)
     values = column.tolist()
+    if all(type(v) is str for v in values):
+        return values, list(values)  # text (SQLite's DATETIME, say) sorts and reads as itself
     if all(v is None or (type(v) is dt.datetime and v.tzinfo is None) for v in values):
         return _naive_cursor_columns(values)  # what most drivers give for a DATETIME column
     return [cursor_sort(v) for v in values], [cursor_text(v) for v in values]

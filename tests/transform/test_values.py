@@ -112,11 +112,11 @@ def test_datetime_columns_give_the_per_value_answer(values, aware):
     )
 
 
-@settings(max_examples=200)
-@given(values=st.lists(st.none() | st.datetimes(), max_size=20))
-def test_naive_datetimes_in_an_object_column_are_read_like_each_value(values):
-    """The numpy path for object columns of naive datetimes (and NULLs), from year 1 to 9999, equals
-    converting value by value."""
+@settings(max_examples=300)
+@given(values=st.lists(st.none() | st.datetimes(), max_size=20) | st.lists(st.none() | st.text(), max_size=5))
+def test_object_columns_of_naive_datetimes_or_text_are_read_like_each_value(values):
+    """The one-pass paths for object columns of naive datetimes (and NULLs, from year 1 to 9999) and of
+    text (as SQLite returns a DATETIME) equal converting value by value."""
     column = pd.Series(values, dtype=object)
     assert cursor_columns(column) == ([cursor_sort(v) for v in values], [cursor_text(v) for v in values])
 
