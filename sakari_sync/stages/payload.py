@@ -43,6 +43,7 @@ _TEXT_FIELDS = (  # in the order they are checked
     ("email", "email", MAX_EMAIL_LENGTH),
 )
 _KEY_ORDER = ("email", "firstName", "lastName")  # where the text fields sit among the sorted keys
+_SLICE = 2048  # rows whose members are held at once: bounds the memory a large page needs
 
 
 def canonical_json(body: dict[str, Any]) -> str:
@@ -77,6 +78,19 @@ class PayloadBuilder:
     ) -> tuple[list[str], list[FieldIssue]]:
         """Each row's payload (its E.164 mobile and region given), and the cells left out of them, in
         row order (by field order within a row). `cells` maps each column of `columns()` to its values."""
+        payloads: list[str] = []
+        issues: list[FieldIssue] = []
+        for start in range(0, len(mobiles), _SLICE):  # the members of a slice at a time, not a page's
+            stop = start + _SLICE
+            part = {column: values[start:stop] for column, values in cells.items()}
+            written, found = self._build(part, mobiles[start:stop], regions[start:stop])
+            payloads += written
+            issues += [issue._replace(row=issue.row + start) for issue in found]
+        return payloads, issues
+
+    def _build(
+        self, cells: Mapping[str, Sequence[object]], mobiles: Sequence[str], regions: Sequence[str | None]
+    ) -> tuple[list[str], list[FieldIssue]]:
         issues: list[FieldIssue] = []
         texts: dict[str, list[str]] = {}
         for field, column, limit in self.texts:

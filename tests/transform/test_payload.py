@@ -192,6 +192,16 @@ def test_a_refused_list_cell_keeps_the_constant_lists_and_is_reported_every_time
     assert [(i.row, i.reason) for i in issues] == [(0, "bad_text"), (1, "bad_text")]
 
 
+def test_a_page_larger_than_a_slice_gives_what_each_row_gives():
+    """Members are written a slice of rows at a time; payloads and issue rows do not depend on it."""
+    rows = [
+        {"first": f"Ann{i}", "email": "bad@" if i % 997 == 0 else f"a{i}@example.com"} for i in range(5000)
+    ]
+    payloads, issues = _build(_MAPPING, rows)
+    assert payloads == [_write(_MAPPING, row) for row in rows]
+    assert [(i.row, i.reason) for i in issues] == [(row, "bad_email") for row in range(0, 5000, 997)]
+
+
 def test_non_utf8_bytes_name_their_field():
     """Bytes that are not UTF-8 are bad_text, and the detail says which field held them."""
     _, issues = _build(MappingConfig(first_name="first"), [{"first": b"\xff"}])
