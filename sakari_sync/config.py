@@ -93,6 +93,11 @@ class MappingConfig(_Strict):
         default_factory=dict, description="Sakari attribute name -> source column."
     )
     lists: ListMapping = Field(default_factory=ListMapping)
+    strict_fields: bool = Field(
+        False,
+        description="Reject the whole row when an optional field (name, email, attribute, list cell) is "
+        "invalid, as the first release did, instead of leaving that field out and sending the contact.",
+    )
 
     def columns(self) -> dict[str, str]:
         """Every source column the mapping reads, by the setting that names it (`mapping.email`...)."""

@@ -23,6 +23,12 @@
   PREMIUM_RATE, SHARED_COST, PERSONAL_NUMBER, PAGER, UAN and VOICEMAIL are `not_mobile`.
   Without `reject_fixed_line` every valid number is kept.
 - **Idempotent**: normalising an E.164 result again, with any region, gives the same result.
+- **Country column** (`normalize_column`): the row's country (ISO 3166 alpha-2, any case, 'UK' = GB)
+  when set, else the default region. It only tells the parser how to read a national number: a
+  number written with a +country code keeps its own region. A country cell that is not a code
+  rejects the row (`bad_country`) only when the number needs it.
+- **Once per page**: `normalize_column` parses each distinct (text, country) of its column once;
+  the cache lives for that call only (at most one entry per row of the page).
 """
 
 from __future__ import annotations
@@ -30,7 +36,10 @@ from __future__ import annotations
 import numbers
 import re
 import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -59,6 +68,7 @@ SMS_CAPABLE_TYPES = frozenset(
 SUPPORTED_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 _REGION_ALIASES = {"UK": "GB"}  # not ISO 3166, but what people type
 _MAX_INPUT = 250  # libphonenumber's own limit on the raw string
+_NOT_A_CODE = "not a region code"  # a country cell that is set but names no region
 _E164_DIGITS = (8, 15)  # what Sakari accepts (and the pipeline contract's ^\+[1-9]\d{7,14}$)
 
 # The common case (digits, spaces, brackets, dots, dashes, one leading '+') skips every pre-check.
@@ -113,6 +123,58 @@ def phone_text(raw: object) -> str | None:
     return None
 
 
+def normalize_column(
+    raws: Sequence[object],
+    countries: Sequence[object] | None,
+    default_region: str,
+    *,
+    reject_fixed_line: bool,
+) -> list[PhoneResult]:
+    """`normalize_phone` of each cell, read with its row's country (`countries`, or none: the
+    default region for all). Never raises; each distinct (text, country) is parsed once."""
+    seen: dict[tuple[str, str | None], PhoneResult] = {}
+    results = []
+    for raw, country in zip(raws, repeat(None) if countries is None else countries, strict=False):
+        if type(raw) is str and (country is None or type(country) is str):
+            key = (raw, country)
+            result = seen.get(key)
+            if result is None:
+                result = seen[key] = _normalize_in(raw, country, default_region, reject_fixed_line)
+        else:  # numbers and odd cells: hashing them as keys could confuse 1, 1.0 and True
+            result = _normalize_in(raw, country, default_region, reject_fixed_line)
+        results.append(result)
+    return results
+
+
+def _normalize_in(raw: object, country: object, default_region: str, reject_fixed_line: bool) -> PhoneResult:
+    """normalize_phone with the row's country, or the default region when it has none."""
+    if country is None or type(country) is str:
+        region = _country_region(country, default_region)
+    else:
+        region = default_region if is_missing(country) else resolve_region(country) or _NOT_A_CODE
+    if region == _NOT_A_CODE:
+        return _bad_country(raw, country, reject_fixed_line)
+    return normalize_phone(raw, region, reject_fixed_line=reject_fixed_line)
+
+
+@lru_cache(maxsize=1024)
+def _country_region(country: str | None, default_region: str) -> str:
+    """The region a row's country cell reads its number with: the default region when the cell is
+    empty, _NOT_A_CODE when it is not a region code."""
+    if country is None or not country.strip():
+        return default_region
+    return resolve_region(country) or _NOT_A_CODE
+
+
+def _bad_country(raw: object, country: object, reject_fixed_line: bool) -> PhoneResult:
+    result = normalize_phone(raw, None, reject_fixed_line=reject_fixed_line)
+    if result.reason != BAD_COUNTRY:
+        return result  # a +country number does not need the country column
+    shown = str(country)[:20]
+    detail = f"country {shown!r} is not an ISO 3166 alpha-2 code and the number has no +country code"
+    return result._replace(detail=detail)
+
+
 def normalize_phone(raw: object, region: str | None, *, reject_fixed_line: bool) -> PhoneResult:
     """Normalise one phone value to E.164 with `region` as the default country; never raises.
 
@@ -140,6 +202,8 @@ def _normalize_messy(text: str, region: str | None, reject_fixed_line: bool) -> 
         return PhoneResult(None, MISSING_PHONE, detail="no phone number")
     if len(text) > _MAX_INPUT:
         return PhoneResult(None, UNPARSEABLE_PHONE, detail=f"{len(text)} characters long")
+    if _PLAIN.fullmatch(text):  # only padded: read it as the fast path does (no separator, mark or letter)
+        return _parse(text.translate(_FORMATTING), region, reject_fixed_line, None)
     parts = [p for p in _SEPARATORS.split(text) if p and sum(c.isdigit() for c in p) >= 7]
     if len(parts) > 1:
         return PhoneResult(None, AMBIGUOUS_PHONE, detail=f"{len(parts)} numbers in one field")
@@ -159,12 +223,13 @@ def _parse(text: str, region: str | None, reject_fixed_line: bool, note: str | N
         except NumberParseException as exc:
             return _parse_error(exc, region)
         number_region, number_type = classify(number)
-    else:
-        number, number_region, number_type = parsed
-    e164: str = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    line_type = _TYPE_NAMES.get(number_type, "unknown")
+        e164: str = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    else:  # no Italian leading zero on this path: the E.164 form is the digits as they are
+        country_code, nsn, number_region, number_type = parsed
+        e164 = f"+{country_code}{nsn}"
     if number_type == PhoneNumberType.UNKNOWN:
         return PhoneResult(None, INVALID_PHONE, detail=_join("not a valid number for its country", note))
+    line_type = _TYPE_NAMES.get(number_type, "unknown")
     if not _E164_DIGITS[0] <= len(e164) - 1 <= _E164_DIGITS[1]:  # a few countries have shorter ones
         detail = f"{len(e164) - 1} digits long; Sakari takes 8 to 15"
         return PhoneResult(None, INVALID_PHONE, line_type, number_region, _join(detail, note))

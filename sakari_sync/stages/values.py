@@ -3,9 +3,12 @@
 Decisions, pinned by tests/transform/:
 - **Text** (names, email, string attributes, list names) is stripped; empty means absent. Non-ASCII,
   emoji and right-to-left text are kept as they are. Text longer than its limit (names 255, email
-  254, attributes and list names 1024 characters) is rejected as `field_too_long`, never truncated:
-  Sakari documents no limit, and a silently cut name is worse than a row the report names.
-  Control characters (NUL…, lone surrogates) are rejected as `bad_text`.
+  254, attributes and list names 1024 characters) is refused as `field_too_long`, never truncated:
+  Sakari documents no length limit for any field (its create-contact page, and the emulator's
+  decisions), so there is no limit to cut to, and a silently cut name is worse than a field the
+  report names. Control characters (NUL…, lone surrogates) and bytes that are not UTF-8 are refused
+  as `bad_text`. A refused value raises `BadFieldError`; the transform leaves that field out of the
+  payload and reports it (or rejects the row, with `mapping.strict_fields`).
 - **Attributes**: booleans kept; integers kept; floats kept, integral ones (1.0, as a NULL-able
   integer column arrives) as integers; NaN/inf/None/NaT omitted; `Decimal` as its exact decimal text
   ("12.50"), never rounded through a binary float; dates and datetimes as ISO 8601 text (an aware
@@ -42,8 +45,9 @@ _COMPLEMENT = str.maketrans("0123456789", "9876543210")
 _MAX_EXPONENT = 100  # cursor numbers beyond 1e±100 sort as ±infinity / zero
 
 
-class RowRejectedError(Exception):
-    """A row that cannot be sent: `reason` is a reject code, `detail` says why without private data."""
+class BadFieldError(Exception):
+    """A field value that cannot be sent: `reason` is a reject code, `detail` names the field and says
+    why, without the value or any other private data."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(reason, detail)
@@ -82,13 +86,16 @@ def clean_text(value: object, field: str, limit: int) -> str | None:
     elif is_missing(value):
         return None
     else:
-        text = _scalar_text(to_python(value)).strip()
+        try:
+            text = _scalar_text(to_python(value)).strip()
+        except UnicodeDecodeError:
+            raise BadFieldError(BAD_TEXT, f"{field} holds bytes that are not UTF-8 text") from None
     if not text:
         return None
     if len(text) > limit:
-        raise RowRejectedError(FIELD_TOO_LONG, f"{field} is {len(text)} characters long (limit {limit})")
+        raise BadFieldError(FIELD_TOO_LONG, f"{field} is {len(text)} characters long (limit {limit})")
     if _CONTROL.search(text):
-        raise RowRejectedError(BAD_TEXT, f"{field} holds a control character")
+        raise BadFieldError(BAD_TEXT, f"{field} holds a control character")
     return text
 
 
@@ -131,10 +138,7 @@ def _scalar_text(value: object) -> str:
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise RowRejectedError(BAD_TEXT, "bytes that are not UTF-8 text") from None
+        return value.decode("utf-8")  # UnicodeDecodeError: clean_text says which field
     if isinstance(value, list | tuple | dict):
         try:
             return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -148,7 +152,19 @@ def cursor_columns(column: pd.Series) -> tuple[list[str], list[str | None]]:
     if isinstance(column.dtype, pd.DatetimeTZDtype) or column.dtype.kind == "M":
         return _datetime_cursor_columns(column)
     values = column.tolist()
+    if all(type(v) is str for v in values):
+        return values, list(values)  # text (SQLite's DATETIME, say) sorts and reads as itself
+    if all(v is None or (type(v) is dt.datetime and v.tzinfo is None) for v in values):
+        return _naive_cursor_columns(values)  # what most drivers give for a DATETIME column
     return [cursor_sort(v) for v in values], [cursor_text(v) for v in values]
+
+
+def _naive_cursor_columns(values: list[dt.datetime | None]) -> tuple[list[str], list[str | None]]:
+    """`cursor_sort` and `cursor_text` of naive datetimes (or None), formatted by numpy in one pass:
+    a datetime holds whole microseconds, so its nanosecond sort key is the microsecond text + '000'."""
+    texts = np.datetime_as_string(np.array(values, dtype="datetime64[us]"), unit="us").tolist()
+    sorts = ["" if v is None else t + "000Z" for v, t in zip(values, texts, strict=True)]
+    return sorts, [None if v is None else t for v, t in zip(values, texts, strict=True)]
 
 
 def cursor_text(value: object) -> str | None:

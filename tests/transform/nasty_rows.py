@@ -1,14 +1,16 @@
 """A corpus of nasty source rows, each with the outcome the transform stage must give it.
 
 Every row is either sent (with this exact E.164 number and these exact Sakari fields) or rejected
-with this reason. The rows go through `transform_chunk` and then `dedupe_by_mobile` together, as one
-chunk, with `MAPPING`, `PHONE`, key column "id" and cursor column "updated_at".
+with this reason. A row sent with invalid optional fields has them left out and reported
+(`field_issues`, in field order); with `mapping.strict_fields` it is rejected instead, for the first
+of them. The rows go through `transform_chunk` and then the staging rule for duplicates together, as
+one chunk, with `MAPPING`, `PHONE`, key column "id" and cursor column "updated_at".
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +58,7 @@ class Nasty:
     cells: dict[str, Any]
     body: dict[str, Any] | None = None
     reason: str | None = None
+    field_issues: tuple[str, ...] = ()
 
 
 def sent(why: str, mobile: str, country: str, /, **cells_and_fields: Any) -> Nasty:
@@ -67,6 +70,11 @@ def sent(why: str, mobile: str, country: str, /, **cells_and_fields: Any) -> Nas
 
 def rejected(why: str, reason: str, /, **cells: Any) -> Nasty:
     return Nasty(why, cells, reason=reason)
+
+
+def sent_without(why: str, mobile: str, issues: tuple[str, ...], /, **cells_and_fields: Any) -> Nasty:
+    """A US row sent with its invalid fields left out (and reported with `issues`, in field order)."""
+    return replace(sent(why, mobile, "US", **cells_and_fields), field_issues=issues)
 
 
 _LONG = "Å" * 300
@@ -202,11 +210,19 @@ ROWS: list[Nasty] = [
         first="Robert'); DROP TABLE contacts;--",
         fields={"firstName": "Robert'); DROP TABLE contacts;--"},
     ),
-    rejected("300-character name", "field_too_long", phone="4155550186", first=_LONG),
+    sent_without("300-character name", "+14155550186", ("field_too_long",), phone="4155550186", first=_LONG),
     sent(
         "255-character name", "+14155550187", "US", phone="4155550187", last=_FULL, fields={"lastName": _FULL}
     ),
-    rejected("NUL inside a name", "bad_text", phone="4155550188", first="Ann\x00"),
+    sent_without(
+        "NUL inside a name, kept last name",
+        "+14155550188",
+        ("bad_text",),
+        phone="4155550188",
+        first="Ann\x00",
+        last="Lee",
+        fields={"lastName": "Lee"},
+    ),
     sent(
         "a number as a name",
         "+14155550189",
@@ -224,10 +240,24 @@ ROWS: list[Nasty] = [
         email="  Ann@Example.COM ",
         fields={"email": "Ann@Example.COM"},
     ),
-    rejected("email without @", "bad_email", phone="4155550191", email="not-an-email"),
-    rejected("email without a dotted domain", "bad_email", phone="4155550192", email="ann@localhost"),
-    rejected("email with two dots", "bad_email", phone="4155550193", email="ann..lee@example.com"),
-    rejected("email with a space", "bad_email", phone="4155550194", email="ann @example.com"),
+    sent_without("email without @", "+14155550191", ("bad_email",), phone="4155550191", email="not-an-email"),
+    sent_without(
+        "email without a dotted domain",
+        "+14155550192",
+        ("bad_email",),
+        phone="4155550192",
+        email="ann@localhost",
+    ),
+    sent_without(
+        "email with two dots",
+        "+14155550193",
+        ("bad_email",),
+        phone="4155550193",
+        email="ann..lee@example.com",
+    ),
+    sent_without(
+        "email with a space", "+14155550194", ("bad_email",), phone="4155550194", email="ann @example.com"
+    ),
     sent(
         "internationalised domain",
         "+14155550195",
@@ -239,6 +269,17 @@ ROWS: list[Nasty] = [
     sent("empty email omitted", "+14155550196", "US", phone="4155550196", email=""),
     rejected(
         "a bad email and a bad phone: the phone speaks first", "unparseable_phone", phone="x", email="x"
+    ),
+    sent_without(
+        "a too-long name, a bad email and a bad attribute: all left out, the name first",
+        "+14155550197",
+        ("field_too_long", "bad_email", "bad_text"),
+        phone="4155550197",
+        first=_LONG,
+        email="ann@",
+        note="tab\tok but NUL\x00 not",
+        score=7,
+        fields={"attributes": {"score": 7}},
     ),
     # Attributes
     sent(
@@ -299,6 +340,13 @@ ROWS: list[Nasty] = [
         fields={"lists": [{"id": "all-contacts"}, {"id": "list-vip"}, {"id": "newsletter"}]},
     ),
     sent("empty list cell", "+14155550211", "US", phone="4155550211", tags=""),
+    sent_without(
+        "list cell too long: the constant lists stay",
+        "+14155550212",
+        ("field_too_long",),
+        phone="4155550212",
+        tags="x" * 1025,
+    ),
     # Duplicates: the greatest (cursor_sort, source_key) wins
     rejected(
         "older row of a duplicated mobile", "duplicate_mobile", phone="4155550220", first="Old", updated_at=T0

@@ -5,10 +5,22 @@ from __future__ import annotations
 import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from phonenumbers import PhoneNumberFormat, PhoneNumberType
+from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberFormat, PhoneNumberType
+from phonenumbers.phonenumberutil import _number_type_helper  # the definition the shortcut must equal
 
 from sakari_sync.stages.phone_shortcuts import classify, parse_digits
-from tests.transform.strategies import EXAMPLE_NUMBERS, digit_strings, regions
+from sakari_sync.stages.phone_types import number_type
+from tests.transform.strategies import EXAMPLE_NUMBERS, REGIONS, digit_strings, regions
+
+_EVERY_METADATA = [
+    metadata
+    for metadata in [PhoneMetadata.metadata_for_region(region) for region in REGIONS]
+    + [
+        PhoneMetadata.metadata_for_nongeo_region(code)
+        for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS
+    ]
+    if metadata is not None
+]
 
 
 def _public(number: phonenumbers.PhoneNumber) -> tuple[bool, str | None, int]:
@@ -23,12 +35,35 @@ def _agrees_with_parse(text: str, region: str | None) -> None:
     shortcut = parse_digits(text, region)
     if shortcut is None:
         return
-    number, number_region, number_type = shortcut
+    country_code, nsn, number_region, found_type = shortcut
+    number = PhoneNumber(country_code=country_code, national_number=int(nsn))
     assert number == phonenumbers.parse(text, region)
+    assert f"+{country_code}{nsn}" == phonenumbers.format_number(number, PhoneNumberFormat.E164)
     valid, public_region, public_type = _public(number)
-    assert (number_type != PhoneNumberType.UNKNOWN) == valid
+    assert (found_type != PhoneNumberType.UNKNOWN) == valid
     if valid:
-        assert (number_region, number_type) == (public_region, public_type)
+        assert (number_region, found_type) == (public_region, public_type)
+
+
+def test_number_type_matches_the_library_on_every_example_number_in_every_region():
+    """One combined pattern per (region, length) gives the type phonenumbers' own helper gives."""
+    for number in EXAMPLE_NUMBERS:
+        nsn = phonenumbers.national_significant_number(number)
+        for metadata in _EVERY_METADATA:
+            assert number_type(nsn, metadata) == _library_type(nsn, metadata)
+
+
+@settings(max_examples=300, deadline=None)
+@given(nsn=st.text("0123456789", min_size=1, max_size=17))
+def test_number_type_matches_the_library_on_random_digits(nsn):
+    """Also for arbitrary digits, in every region and non-geographic entity."""
+    for metadata in _EVERY_METADATA:
+        assert number_type(nsn, metadata) == _library_type(nsn, metadata)
+
+
+def _library_type(nsn: str, metadata: PhoneMetadata) -> int:
+    """phonenumbers' own check: the helper `number_type` and `is_valid_number` call for a region."""
+    return int(_number_type_helper(nsn, metadata))
 
 
 def test_classify_matches_the_public_calls_on_every_example_number():
@@ -64,8 +99,8 @@ def test_parse_digits_agrees_with_parse_on_every_example_number():
             c for c in phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL) if c.isdigit()
         )
         home = phonenumbers.region_code_for_number(number)
-        for text in (e164, e164[1:], national):
-            for region in (home, "US", "GB", None):
+        for text in (e164, e164[1:], national, "00" + e164[1:], "011" + e164[1:], "0" + national):
+            for region in (home, "US", "GB", "DE", "BR", None):
                 _agrees_with_parse(text, region)
 
 
@@ -83,5 +118,10 @@ def test_parse_digits_answers_the_common_shapes():
         ("4155550123", "US"),
         ("07400123456", "GB"),
         ("+447400123456", None),
+        ("00447400123456", "GB"),
+        ("011447400123456", "US"),
+        ("14155550123", "US"),
+        ("447400123456", "GB"),
+        ("5511912345678", "BR"),
     ):
         assert parse_digits(text, region) is not None

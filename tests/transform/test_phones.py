@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from sakari_sync.stages.phones import SMS_CAPABLE_TYPES, normalize_phone, resolve_region
+from sakari_sync.stages.phones import SMS_CAPABLE_TYPES, normalize_column, normalize_phone, resolve_region
 from sakari_sync.stages.transform import REJECT_REASONS
 from tests.transform.strategies import any_cell, formatted_numbers, phone_like_text, regions
 
@@ -151,3 +151,49 @@ def test_every_output_is_e164_or_a_reason(raw, region, reject_fixed_line):
     else:
         assert result.reason in REJECT_REASONS
         assert result.detail
+
+
+_PLAIN_TEXT = st.from_regex(r"\A\+?[ ().\-]*[0-9][0-9 ().\-]*\Z").filter(lambda text: len(text) < 200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_PLAIN_TEXT, pad=st.sampled_from([" ", "\t", "\u00a0", " \r\n"]), region=regions)
+def test_surrounding_whitespace_changes_nothing(text, pad, region):
+    """A padded number (a tab from a spreadsheet, say) gives exactly what the bare one gives."""
+    assert normalize_phone(pad + text + pad, region, reject_fixed_line=True) == normalize_phone(
+        text, region, reject_fixed_line=True
+    )
+
+
+_COUNTRIES = st.none() | st.sampled_from(["US", "gb", " de ", "UK", "Narnia", "", "  "]) | any_cell
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(st.tuples(phone_like_text | any_cell, _COUNTRIES), max_size=10))
+def test_a_column_gives_each_cell_its_own_result(cells):
+    """Parsing each distinct (text, country) once per column gives every row what it alone would give,
+    repeated values included."""
+    raws = [raw for raw, _ in cells] * 2
+    countries = [country for _, country in cells] * 2
+    together = normalize_column(raws, countries, "US", reject_fixed_line=True)
+    alone = [
+        normalize_column([r], [c], "US", reject_fixed_line=True)[0]
+        for r, c in zip(raws, countries, strict=True)
+    ]
+    assert together == alone
+
+
+def test_the_country_column_reads_national_numbers_only():
+    """A row's country reads its national number; a +country number keeps its own region; a country
+    that is not a code rejects only a number that needs it; an empty one means the default region."""
+    raws = ["07400 123456", "+1 415 555 0123", "07400 123456", "4155550123", "(415) 555-0123"]
+    countries = ["gb", "GB", "Narnia", "  ", None]
+    results = normalize_column(raws, countries, "US", reject_fixed_line=True)
+    assert [(r.e164, r.region, r.reason) for r in results] == [
+        ("+447400123456", "GB", None),
+        ("+14155550123", "US", None),
+        (None, None, "bad_country"),
+        ("+14155550123", "US", None),
+        ("+14155550123", "US", None),
+    ]
+    assert normalize_column(raws[:1], None, "GB", reject_fixed_line=True)[0].e164 == "+447400123456"

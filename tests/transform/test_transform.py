@@ -11,13 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sakari_client.redaction import mask_phone
 from sakari_sync.config import ListMapping, MappingConfig, PhoneConfig
 from sakari_sync.errors import ConfigError
 from sakari_sync.outcomes import REJECT_COLUMNS
 from sakari_sync.stages.payload import canonical_json
 from sakari_sync.stages.transform import (
+    FIELD_REASONS,
     REJECT_REASONS,
+    ROW_REASONS,
     VALID_COLUMNS,
+    TransformResult,
     transform_chunk,
 )
 from tests.transform.strategies import any_cell
@@ -36,18 +40,21 @@ FULL = MappingConfig(
 CELLS = ("id", "phone", "country", "first", "last", "email", "plan", "tags", "updated")
 
 
-def _transform(frame: pd.DataFrame, mapping: MappingConfig = FULL, cursor: str | None = "updated"):
+def _transform(
+    frame: pd.DataFrame, mapping: MappingConfig = FULL, cursor: str | None = "updated"
+) -> TransformResult:
     return transform_chunk(frame, mapping, PHONE, key_column="id", cursor_column=cursor)
 
 
 def test_frames_have_the_contract_columns():
-    """valid and rejects carry exactly the contract's columns, as Python objects (None, not NaN)."""
+    """valid, rejects and field_issues carry exactly the contract's columns, as Python objects."""
     frame = pd.DataFrame(
         {"id": [1, 2, 3], "phone": ["4155550100", "nope", "4155550101"], "updated": [5, None, None]}
     )
     result = _transform(frame, MappingConfig(mobile="phone"))
     assert tuple(result.valid.columns) == VALID_COLUMNS
     assert tuple(result.rejects.columns) == REJECT_COLUMNS
+    assert tuple(result.field_issues.columns) == REJECT_COLUMNS
     assert result.valid.to_dict("records")[1]["cursor"] is None
     assert result.valid["cursor"].dtype == object
     assert result.valid["source_key"].tolist() == ["1", "3"]
@@ -65,8 +72,9 @@ def test_payload_hash_is_sha256_of_the_payload():
 def test_empty_chunk_gives_empty_frames():
     """No rows in, two empty frames with their columns out."""
     result = _transform(pd.DataFrame({column: [] for column in CELLS}))
-    assert (len(result.valid), len(result.rejects)) == (0, 0)
+    assert (len(result.valid), len(result.rejects), len(result.field_issues)) == (0, 0, 0)
     assert tuple(result.valid.columns) == VALID_COLUMNS
+    assert tuple(result.field_issues.columns) == REJECT_COLUMNS
 
 
 def test_a_missing_mapped_column_is_a_configuration_error():
@@ -97,8 +105,67 @@ def test_reject_details_never_show_the_phone_number():
 
 
 def test_reject_reasons_are_one_line_each():
-    """Every code has a one-line human explanation for reports."""
+    """Every code has a one-line human explanation for reports, and is a row or a field reason."""
     assert all(text and "\n" not in text and text.endswith(".") for text in REJECT_REASONS.values())
+    assert set(REJECT_REASONS) == ROW_REASONS | FIELD_REASONS
+    assert not ROW_REASONS & FIELD_REASONS
+
+
+def test_a_bad_field_is_left_out_and_reported_without_its_value():
+    """The contact goes out without the field; field_issues names the field, never the value or phone."""
+    frame = pd.DataFrame(
+        {"id": ["k"], "phone": ["+1 415 555 0123"], "first": ["Ann"], "email": ["ann@@example.com"]}
+    )
+    result = _transform(frame, MappingConfig(mobile="phone", first_name="first", email="email"), None)
+    assert json.loads(result.valid["payload"].iloc[0]) == {
+        "firstName": "Ann",
+        "mobile": {"country": "US", "number": "+14155550123"},
+    }
+    assert result.field_issues.values.tolist() == [
+        [
+            "k",
+            "bad_email",
+            "email is not a valid address; left out of the payload",
+            mask_phone("+14155550123"),
+        ]
+    ]
+    assert len(result.rejects) == 0
+
+
+_FIELD_DETAIL = re.compile(
+    r"^(firstName|lastName|email|lists|attribute '\w+') "
+    r"(is \d+ characters long \(limit \d+\)|holds a control character|is not a valid address"
+    r"|holds bytes that are not UTF-8 text); left out of the payload$"
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(*[any_cell for _ in CELLS[1:]]), max_size=8))
+def test_every_row_is_valid_or_rejected_once_and_a_field_issue_rejects_only_when_strict(rows):
+    """Each row is in valid or rejects exactly once; field issues concern sent rows only and never
+    reject them; with strict_fields exactly the rows with issues are rejected (for their first one),
+    and every other row keeps its payload byte for byte."""
+    frame = pd.DataFrame(
+        [(f"k{i}", *cells) for i, cells in enumerate(rows)], columns=list(CELLS), dtype=object
+    )
+    lenient = _transform(frame)
+    strict = _transform(frame, FULL.model_copy(update={"strict_fields": True}))
+    for result in (lenient, strict):
+        keys = [*result.valid["source_key"], *result.rejects["source_key"]]
+        assert sorted(keys) == sorted(frame["id"])
+    assert set(lenient.rejects["reason"]) <= ROW_REASONS
+    assert set(lenient.field_issues["source_key"]) <= set(lenient.valid["source_key"])
+    assert set(lenient.field_issues["reason"]) <= FIELD_REASONS
+    assert all(_FIELD_DETAIL.match(detail) for detail in lenient.field_issues["detail"])
+    first_issue = dict(
+        reversed(list(zip(lenient.field_issues["source_key"], lenient.field_issues["reason"], strict=True)))
+    )
+    assert len(strict.field_issues) == 0
+    assert dict(
+        zip(strict.rejects["source_key"], strict.rejects["reason"], strict=True)
+    ) == first_issue | dict(zip(lenient.rejects["source_key"], lenient.rejects["reason"], strict=True))
+    kept = lenient.valid[~lenient.valid["source_key"].isin(first_issue)].reset_index(drop=True)
+    assert kept.equals(strict.valid)
 
 
 @settings(max_examples=150, deadline=None)

@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sakari_sync.stages.values import (
-    RowRejectedError,
+    BadFieldError,
     attribute_value,
     clean_text,
     cursor_columns,
@@ -112,6 +112,15 @@ def test_datetime_columns_give_the_per_value_answer(values, aware):
     )
 
 
+@settings(max_examples=300)
+@given(values=st.lists(st.none() | st.datetimes(), max_size=20) | st.lists(st.none() | st.text(), max_size=5))
+def test_object_columns_of_naive_datetimes_or_text_are_read_like_each_value(values):
+    """The one-pass paths for object columns of naive datetimes (and NULLs, from year 1 to 9999) and of
+    text (as SQLite returns a DATETIME) equal converting value by value."""
+    column = pd.Series(values, dtype=object)
+    assert cursor_columns(column) == ([cursor_sort(v) for v in values], [cursor_text(v) for v in values])
+
+
 def test_cursor_text_is_iso_and_none_when_missing():
     """Aware datetimes in UTC with '+00:00', naive ones as they are, None for NULL."""
     aware = dt.datetime(2024, 5, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=2)))
@@ -177,6 +186,6 @@ def test_attribute_values(value, expected):
 )
 def test_clean_text_rejects(value, reason):
     """Over-long text is rejected, not truncated; control characters and non-UTF-8 bytes are rejected."""
-    with pytest.raises(RowRejectedError) as caught:
+    with pytest.raises(BadFieldError) as caught:
         clean_text(value, "firstName", 255)
     assert caught.value.reason == reason
