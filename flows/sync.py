@@ -57,10 +57,10 @@ async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncRe
         run.report.extracted, new_cursor = staged.extracted, staged.max_cursor
         if not dry_run:
             run.ledger.forget_pending(staged.gone)
-        plan, rejects = plan_load(
-            run.staging, run.ledger, run.run_id, full_read=run.cursor is None and not dry_run
-        )
+        full_read = run.cursor is None and not dry_run
+        plan, rejects, fields = plan_load(run.staging, run.ledger, run.run_id, full_read=full_read)
         run.report.add_rejects(rejects)
+        run.report.field_issues_by_reason = fields
         run.report.unchanged = plan.unchanged
         if dry_run:
             rows = build_plan(run.staging, run.run_id, params.sakari.batch_size)

@@ -85,7 +85,7 @@ async def open_run(
     return Run(params, run_id, state, staging, ledger, source, cursor, report, dry_run, settings, took_over)
 
 
-PAYLOAD_FORMAT = 1
+PAYLOAD_FORMAT = 2  # 2: optional fields that are invalid are left out instead of rejecting the row
 """Bumped when a release changes what the transform writes for the same settings, so that every row
 is read again once (and only the payloads that really changed are sent)."""
 

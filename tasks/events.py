@@ -34,6 +34,7 @@ def emit_sync_finished(report: SyncReport, threshold: float) -> None:
         "extracted": report.extracted,
         "rejected": report.rejected,
         "rejected_by_reason": dict(report.rejected_by_reason),
+        "field_issues_by_reason": dict(report.field_issues_by_reason),
         "rejected_share": round(share, 4),
         "threshold": threshold,
     } | report.outcome_counts()

@@ -92,15 +92,21 @@ async def publish_summary(report: SyncReport, rejects: list[dict[str, Any]]) -> 
         {"outcome": f"rejected: {r}", "contacts": n} for r, n in sorted(report.rejected_by_reason.items())
     ]
     table += [{"outcome": name, "contacts": n} for name, n in report.outcome_counts().items()]
+    table += [
+        {"outcome": f"field left out: {r}", "contacts": n}
+        for r, n in sorted(report.field_issues_by_reason.items())
+    ]
     await acreate_table_artifact(
         table=table,
         key="sakari-sync-summary",
         description=f"Sync '{report.sync_name}' ({report.mode}): what happened to every source row.",
     )
-    sample = [
-        {"reason": r["reason"], "of reason": report.rejected_by_reason.get(r["reason"], 0)} | r
-        for r in rejects
-    ]
+
+    def total(row: dict[str, Any]) -> int:
+        counts = report.field_issues_by_reason if row.get("kind") == "field" else report.rejected_by_reason
+        return counts.get(row["reason"], 0)
+
+    sample = [{"reason": r["reason"], "of reason": total(r)} | r for r in rejects]
     if sample:
         await acreate_table_artifact(
             table=sample,

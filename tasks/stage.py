@@ -7,14 +7,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 
 from sakari_sync.config import SyncParameters
+from sakari_sync.outcomes import RejectKind
 from sakari_sync.progress import StageProgress
 from sakari_sync.stages.shard import select_shard
+from sakari_sync.stages.transform import TransformResult
 from sakari_sync.state.ledger import Ledger
 from sakari_sync.state.staging import PlanCounts, Staging
 from sakari_sync.tasks.extract import read_source
@@ -33,11 +34,11 @@ class Staged:
 
 
 @task(name="stage-page", task_run_name="stage-page-{page_no}", cache_policy=NO_CACHE)
-def stage_page(
-    staging: Staging, run_id: str, valid: pd.DataFrame, rejects: pd.DataFrame, page_no: int
-) -> None:
-    """Put one transformed page into the state database's staging area."""
-    staging.stage(run_id, valid, rejects)
+def stage_page(staging: Staging, run_id: str, result: TransformResult, page_no: int) -> None:
+    """Put one transformed page into the state database's staging area: its rows, its rejects, and the
+    optional fields it left out of sent contacts."""
+    staging.stage(run_id, result.valid, result.rejects)
+    staging.add_rejects(run_id, result.field_issues, RejectKind.FIELD)
 
 
 async def stage_source(
@@ -58,7 +59,7 @@ async def stage_source(
     pages = read_source(source, params.source, cursor, gone)
     for page_no, (page, transformed) in enumerate(transform_pages(pages, params)):
         result, kept = select_shard(transformed, params)
-        stage_page(staging, run_id, result.valid, result.rejects, page_no)
+        stage_page(staging, run_id, result, page_no)
         extracted, valid, rejected = (
             extracted + kept,
             valid + len(result.valid),
@@ -78,10 +79,12 @@ async def stage_source(
 @task(name="plan-load", task_run_name="plan-load", cache_policy=NO_CACHE)
 def plan_load(
     staging: Staging, ledger: Ledger, run_id: str, *, full_read: bool
-) -> tuple[PlanCounts, dict[str, int]]:
-    """Settle duplicates across pages, then count what is unchanged and what must be sent; the rejects
-    by reason. After a full read, mobiles no source row claims any more are marked absent."""
+) -> tuple[PlanCounts, dict[str, int], dict[str, int]]:
+    """Settle duplicates across pages, then count what is unchanged and what must be sent; the rejected
+    rows and the fields left out, by reason. After a full read, mobiles no source row claims any more
+    are marked absent."""
     staging.resolve_duplicates(run_id)
     if full_read:
         ledger.mark_absent(staging.winning_mobiles(run_id))
-    return staging.count_plan(run_id), staging.reject_counts(run_id)
+    rejected = staging.reject_counts(run_id, RejectKind.ROW)
+    return staging.count_plan(run_id), rejected, staging.reject_counts(run_id, RejectKind.FIELD)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["explain", "log_debug_trace"]
 
+
 def explain(exc: BaseException) -> str | None:
     """One line for an error the user can act on, or None for a bug (which keeps its traceback)."""
     if isinstance(exc, AlreadyRunningError):

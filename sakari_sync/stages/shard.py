@@ -33,7 +33,10 @@ def select_shard(result: TransformResult, params: SyncParameters) -> tuple[Trans
         return result, len(result.valid) + len(result.rejects)
     valid = result.valid[_in_shard(result.valid["mobile"], params.shard, params.shards)]
     rejects = result.rejects[_in_shard(result.rejects["source_key"], params.shard, params.shards)]
-    kept = TransformResult(valid.reset_index(drop=True), rejects.reset_index(drop=True))
+    issues = result.field_issues[result.field_issues["source_key"].isin(valid["source_key"])]
+    kept = TransformResult(
+        valid.reset_index(drop=True), rejects.reset_index(drop=True), issues.reset_index(drop=True)
+    )
     return kept, len(valid) + len(rejects)
 
 

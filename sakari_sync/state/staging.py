@@ -114,9 +114,18 @@ class Staging:
                 ],
             )
             ids = [r.id for r in found]
+            loser_keys = [r.source_key for r in found]
             for start in range(0, len(ids), _IN_CLAUSE):
                 chunk = ids[start : start + _IN_CLAUSE]
                 conn.execute(staging.update().where(staging.c.id.in_(chunk)).values(is_winner=False))
+                # A losing row is not sent: the fields it would have left out are no issue of this run.
+                conn.execute(
+                    rejects.delete().where(
+                        rejects.c.run_id == run_id,
+                        rejects.c.kind == str(RejectKind.FIELD),
+                        rejects.c.source_key.in_(loser_keys[start : start + _IN_CLAUSE]),
+                    )
+                )
         return len(found)
 
     def _winners_with_ledger(self, run_id: str) -> sa.Select[Any]:
@@ -229,11 +238,12 @@ class Staging:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
-    def reject_counts(self, run_id: str) -> dict[str, int]:
-        """This run's rejected rows by reason (the transform's and duplicates: what `plan_load` counts)."""
+    def reject_counts(self, run_id: str, kind: RejectKind = RejectKind.ROW) -> dict[str, int]:
+        """This run's rejects of one kind by reason (by default the rows the transform rejected and the
+        duplicates that lost: what `plan_load` counts)."""
         q = (
             sa.select(rejects.c.reason, sa.func.count())
-            .where(rejects.c.run_id == run_id, rejects.c.kind == str(RejectKind.ROW))
+            .where(rejects.c.run_id == run_id, rejects.c.kind == str(kind))
             .group_by(rejects.c.reason)
         )
         with self.engine.connect() as conn:
