@@ -42,15 +42,17 @@ async def test_concurrent_first_calls_share_one_token_fetch(emulator: Emulator) 
 
 
 async def test_token_is_renewed_before_it_expires_mid_run(emulator: Emulator) -> None:
-    """With a 1 s token the client renews on its own: no request is refused for an expired token."""
+    """With a 1 s token the client renews on its own, before each expiry, not after a refusal."""
     await emulator.set_faults(token_ttl=1.0)
     async with emulator.client() as client:
-        deadline = time.monotonic() + 2.6
+        deadline = time.monotonic() + 3.6
         while time.monotonic() < deadline:
             [c async for c in client.list_contacts()]
             await asyncio.sleep(0.02)
-        assert client.stats.by_status[401] == 0
-    assert 3 <= await emulator.token_requests() <= 4
+        # Renewing only on 401 would be refused at each of the three expiries. The renewal margin of a
+        # 1 s token is 0.1 s, which a stalled, loaded machine can outlast once.
+        assert client.stats.by_status[401] <= 1
+    assert 4 <= await emulator.token_requests() <= 6
 
 
 async def test_token_expiring_in_flight_is_renewed_once_and_the_call_repeated(emulator: Emulator) -> None:

@@ -29,6 +29,7 @@ from cryptography.x509.oid import NameOID
 
 from sakari_client import SakariClient
 from sakari_client.errors import AuthenticationError, TransientError
+from sakari_sync.errors import SakariAccessError
 from sakari_client.models import ContactIn, MobileIn
 from sakari_emulator.server import EmulatorServer
 from sakari_sync.app.explain import explain, log_debug_trace
@@ -106,6 +107,9 @@ async def server_texts(since: dt.datetime) -> list[str]:
 @pytest.fixture
 def everything_logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every logger that could say something, at DEBUG, into caplog."""
+    from prefect.logging.configuration import setup_logging
+
+    setup_logging()  # Prefect's own set-up replaces the root handlers, caplog's too: let it run first
     for name in DEBUG_LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name or None)
     return caplog
@@ -142,8 +146,8 @@ def test_a_sync_logged_at_debug_shows_no_secret_no_token_and_no_full_phone(
         client_secret=WRONG_SECRET,
     )
     wrong = params.model_copy(update={"sakari": params.sakari.model_copy(update={"block": "sakari-wrong"})})
-    with pytest.raises(AuthenticationError) as refused:
-        run_sync(wrong.model_copy(update={"full_refresh": True}))
+    with pytest.raises(SakariAccessError) as refused:  # a sync of its own, so it has contacts to send
+        run_sync(wrong.model_copy(update={"name": "test-contacts-wrong"}))
     trace_file = log_debug_trace(refused.value)
     assert trace_file is not None
     APILogWorker.drain_all(timeout=10)
