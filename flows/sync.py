@@ -71,6 +71,7 @@ async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncRe
         succeeded = True
     finally:
         report = close_run(run, succeeded=succeeded, new_cursor=new_cursor)
+        report.stage_seconds = dict(progress.seconds)
     report.flow_run_url = f"{PREFECT_UI_URL.value()}/runs/flow-run/{flow_run.id}" if flow_run.id else None
     await publish_summary(report, run.staging.sample_rejects(run.run_id, SAMPLE_PER_REASON))
     await publish_plan(report)

@@ -54,10 +54,13 @@ class RunProgress:
     def __init__(self) -> None:
         self.artifacts: dict[str, UUID] = {}
         self.updated: dict[str, float] = defaultdict(float)
+        self.seconds: dict[str, float] = {}  # each finished stage's duration, for the report
 
     async def update(self, progress: StageProgress, *, log: bool = True) -> None:
         """Record one step of a stage (a page, a batch, the end)."""
         line = describe(progress)
+        if progress.finished:
+            self.seconds[progress.stage] = round(progress.elapsed, 3)
         if log:
             _logger().info(line)
         publish(progress)

@@ -41,7 +41,13 @@ class SyncReport(BaseModel):
     field_issues_by_reason: dict[str, int] = Field(
         default_factory=dict, description="optional fields left out of sent contacts, by reason"
     )
+    skipped: int = Field(
+        0, description="unchanged rows known by their source fingerprint, not transformed (of unchanged)"
+    )
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = Field(
+        default_factory=dict, description="how long each stage took (extract counts transform and staging)"
+    )
     flow_run_url: str | None = None
     reconcile: dict[str, Any] | None = Field(
         None, description="read-back scope, mode, requests, counts per finding, next full read"
