@@ -15,6 +15,7 @@ from prefect.states import Completed
 from sakari_sync.config import SyncParameters
 from sakari_sync.errors import ContactsPendingError
 from sakari_sync.run import Run, close_run, open_run
+from sakari_sync.stages.fingerprint import Skipper
 from sakari_sync.stages.plan import planned_outcomes
 from sakari_sync.stages.report import SyncReport
 from sakari_sync.tasks.events import emit_sync_finished
@@ -51,14 +52,18 @@ async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncRe
     try:
         assert run.source is not None  # open_run connects the source of a run that stages it
         pending = run.ledger.pending_keys() if run.cursor is not None else set()  # a full read has them
+        skipper = Skipper(params, None if dry_run else run.ledger)  # a dry run plans every row
         staged = await stage_source(
-            run.source, run.staging, run.run_id, params, run.cursor, pending, progress
+            run.source, run.staging, run.run_id, params, run.cursor, pending, skipper, progress
         )
         run.report.extracted, new_cursor = staged.extracted, staged.max_cursor
+        run.report.skipped = staged.skipped
         if not dry_run:
             run.ledger.forget_pending(staged.gone)
         full_read = run.cursor is None and not dry_run
-        plan, rejects, fields = plan_load(run.staging, run.ledger, run.run_id, full_read=full_read)
+        plan, rejects, fields = plan_load(
+            run.staging, run.ledger, run.run_id, full_read=full_read, remember=not dry_run
+        )
         run.report.add_rejects(rejects)
         run.report.field_issues_by_reason = fields
         run.report.unchanged = plan.unchanged

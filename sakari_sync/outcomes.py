@@ -87,6 +87,7 @@ class Change:
     known_contact_id: str | None  # Sakari's id when the ledger already knows the mobile
     previous_payload: str | None  # the payload Sakari last accepted, if any
     blocked: bool  # a known opt-out: nothing is sent
+    source_fingerprint: str | None = None  # of the source values the payload was built from
 
     def __repr__(self) -> str:  # the payload and mobile hold a phone number: keep them out of logs
         return f"Change(source_key={self.source_key!r})"

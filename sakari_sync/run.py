@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from sakari_sync.config import SyncParameters, resolve_env
 from sakari_sync.stages.extract import engine_from_url
+from sakari_sync.stages.fingerprint import changed_settings, payload_settings
 from sakari_sync.stages.report import SyncReport
 from sakari_sync.state.cursor import read_cursor, write_cursor
 from sakari_sync.state.database import connect_state
@@ -83,44 +84,6 @@ async def open_run(
         )
     ledger = Ledger(state, params.scope)
     return Run(params, run_id, state, staging, ledger, source, cursor, report, dry_run, settings, took_over)
-
-
-PAYLOAD_FORMAT = 2  # 2: optional fields that are invalid are left out instead of rejecting the row
-"""Bumped when a release changes what the transform writes for the same settings, so that every row
-is read again once (and only the payloads that really changed are sent)."""
-
-
-def payload_settings(params: SyncParameters) -> dict[str, Any]:
-    """The settings that decide which rows are read and what is sent for them. When they change between
-    runs, every row is read again (the ledger still sends only payloads that changed)."""
-    src = params.source
-    return {
-        "format": PAYLOAD_FORMAT,
-        "source": {
-            "table": src.table,
-            "query": src.query,
-            "params": src.params,
-            "key_column": src.key_column,
-            "cursor_column": src.cursor_column,
-        },
-        "mapping": params.mapping.model_dump(mode="json"),
-        "phone": params.phone.model_dump(mode="json"),
-        "sakari": {"merge_strategy": params.sakari.merge_strategy},
-    }
-
-
-def changed_settings(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
-    """The settings (two levels deep, e.g. `mapping.lists`) that differ; none before the first run."""
-    if before is None:
-        return []
-    changed = []
-    for section in sorted(set(before) | set(after)):
-        old, new = before.get(section), after.get(section)
-        if isinstance(old, dict) and isinstance(new, dict):
-            changed += [f"{section}.{k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
-        elif old != new:
-            changed.append(section)
-    return changed
 
 
 async def connect_source(params: SyncParameters) -> Engine:

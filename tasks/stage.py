@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sakari_sync.config import SyncParameters
 from sakari_sync.outcomes import RejectKind
 from sakari_sync.progress import StageProgress
+from sakari_sync.stages.fingerprint import Skipper
 from sakari_sync.stages.shard import select_shard
 from sakari_sync.stages.transform import TransformResult
 from sakari_sync.state.ledger import Ledger
@@ -31,13 +33,16 @@ class Staged:
     extracted: int
     max_cursor: Any
     gone: set[str]
+    skipped: int
 
 
 @task(name="stage-page", task_run_name="stage-page-{page_no}", cache_policy=NO_CACHE)
-def stage_page(staging: Staging, run_id: str, result: TransformResult, page_no: int) -> None:
-    """Put one transformed page into the state database's staging area: its rows, its rejects, and the
-    optional fields it left out of sent contacts."""
-    staging.stage(run_id, result.valid, result.rejects)
+def stage_page(
+    staging: Staging, run_id: str, result: TransformResult, known: pd.DataFrame, page_no: int
+) -> None:
+    """Put one page into the state database's staging area: its transformed rows, the rows known
+    unchanged, its rejects, and the optional fields it left out of sent contacts."""
+    staging.stage(run_id, pd.concat([result.valid, known], ignore_index=True), result.rejects)
     staging.add_rejects(run_id, result.field_issues, RejectKind.FIELD)
 
 
@@ -48,43 +53,50 @@ async def stage_source(
     params: SyncParameters,
     cursor: Any,
     pending: set[str],
+    skipper: Skipper,
     progress: RunProgress,
 ) -> Staged:
     """Read the source from `cursor` (None: everything) and the rows of `pending` keys, transform them
-    and stage this shard's rows."""
+    (but the rows `skipper` finds unchanged) and stage this shard's rows."""
     started = time.monotonic()
-    extracted = valid = rejected = 0
+    extracted = valid = rejected = skipped = 0
     max_cursor: Any = None
     gone = set(pending)
     pages = read_source(source, params.source, cursor, gone)
-    for page_no, (page, transformed) in enumerate(transform_pages(pages, params)):
+    for page_no, (page, split, transformed) in enumerate(transform_pages(pages, params, skipper)):
         result, kept = select_shard(transformed, params)
-        stage_page(staging, run_id, result, page_no)
-        extracted, valid, rejected = (
-            extracted + kept,
-            valid + len(result.valid),
-            rejected + len(result.rejects),
-        )
+        stage_page(staging, run_id, result, split.known, page_no)
+        extracted += kept + len(split.known)
+        valid += len(result.valid) + len(split.known)
+        rejected += len(result.rejects)
+        skipped += len(split.known)
         if page.max_cursor is not None and (max_cursor is None or page.max_cursor > max_cursor):
             max_cursor = page.max_cursor
-        counts = {"pages": page_no + 1, "valid": valid, "rejected": rejected}
+        counts = {
+            "pages": page_no + 1,
+            "valid": valid,
+            "unchanged by fingerprint": skipped,
+            "rejected": rejected,
+        }
         await progress.update(StageProgress("extract", extracted, None, "rows", started, counts))
-    counts = {"valid": valid, "rejected": rejected}
+    counts = {"valid": valid, "unchanged by fingerprint": skipped, "rejected": rejected}
     await progress.update(
         StageProgress("extract", extracted, extracted, "rows", started, counts, finished=True)
     )
-    return Staged(extracted, max_cursor, gone)
+    return Staged(extracted, max_cursor, gone, skipped)
 
 
 @task(name="plan-load", task_run_name="plan-load", cache_policy=NO_CACHE)
 def plan_load(
-    staging: Staging, ledger: Ledger, run_id: str, *, full_read: bool
+    staging: Staging, ledger: Ledger, run_id: str, *, full_read: bool, remember: bool
 ) -> tuple[PlanCounts, dict[str, int], dict[str, int]]:
     """Settle duplicates across pages, then count what is unchanged and what must be sent; the rejected
     rows and the fields left out, by reason. After a full read, mobiles no source row claims any more
-    are marked absent."""
+    are marked absent; with `remember`, the ledger keeps the row fingerprints of unchanged contacts."""
     staging.resolve_duplicates(run_id)
     if full_read:
         ledger.mark_absent(staging.winning_mobiles(run_id))
+    if remember:
+        staging.remember_fingerprints(run_id)
     rejected = staging.reject_counts(run_id, RejectKind.ROW)
     return staging.count_plan(run_id), rejected, staging.reject_counts(run_id, RejectKind.FIELD)

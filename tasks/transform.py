@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 import pandas as pd
 from prefect import task
@@ -17,6 +18,7 @@ from prefect.futures import PrefectFuture
 
 from sakari_sync.config import SyncParameters
 from sakari_sync.stages.extract import Page
+from sakari_sync.stages.fingerprint import Skipper, Split
 from sakari_sync.stages.source_errors import describe_source
 from sakari_sync.stages.transform import TransformResult, check_mapping, transform_chunk
 
@@ -32,20 +34,30 @@ def transform_page(rows: pd.DataFrame, params: SyncParameters, page_no: int) -> 
     )
 
 
-def transform_pages(pages: Iterable[Page], params: SyncParameters) -> Iterator[tuple[Page, TransformResult]]:
-    """Each page with its transform, in page order (on Dask, a few pages at once); the mapping is
-    checked against the first page's columns before any row is transformed."""
-    waiting: deque[tuple[Page, PrefectFuture[TransformResult]]] = deque()
+class Transformed(NamedTuple):
+    """One page: as read, its rows known unchanged (`split.known`), and the transform of the rest."""
+
+    page: Page
+    split: Split
+    result: TransformResult
+
+
+def transform_pages(pages: Iterable[Page], params: SyncParameters, skipper: Skipper) -> Iterator[Transformed]:
+    """Each page with its transform, in page order (on Dask, a few pages at once). The rows the ledger
+    knows unchanged skip the transform; the mapping is checked against the first page's columns before
+    any row is transformed."""
+    waiting: deque[tuple[Page, Split, PrefectFuture[TransformResult]]] = deque()
     for page_no, page in enumerate(pages):
         if page_no == 0:
             check_mapping(params.mapping, page.rows.columns, describe_source(params.source))
+        split = skipper.split(page.rows)
         if params.task_runner != "dask":
-            yield page, transform_page(page.rows, params, page_no)
+            yield Transformed(page, split, split.fingerprint(transform_page(split.rest, params, page_no)))
             continue
-        waiting.append((page, transform_page.submit(page.rows, params, page_no)))
+        waiting.append((page, split, transform_page.submit(split.rest, params, page_no)))
         if len(waiting) > PAGES_ON_DASK:
-            done, future = waiting.popleft()
-            yield done, future.result()
+            done, parts, future = waiting.popleft()
+            yield Transformed(done, parts, parts.fingerprint(future.result()))
     while waiting:
-        done, future = waiting.popleft()
-        yield done, future.result()
+        done, parts, future = waiting.popleft()
+        yield Transformed(done, parts, parts.fingerprint(future.result()))

@@ -121,7 +121,10 @@ class SyncReport(BaseModel):
             f"  rejected   {self.rejected:>9,}",
         ]
         lines += [f"    {reason:<22}{n:>7,}" for reason, n in sorted(self.rejected_by_reason.items())]
-        lines += [f"  {name:<10} {n:>9,}" for name, n in self.outcome_counts().items()]
+        for name, n in self.outcome_counts().items():
+            lines.append(f"  {name:<10} {n:>9,}")
+            if name == "unchanged" and self.skipped:
+                lines.append(f"    known by their source values alone {self.skipped:>7,}  (not transformed)")
         lines += [
             f"  field left out: {reason:<14}{n:>7,}"
             for reason, n in sorted(self.field_issues_by_reason.items())

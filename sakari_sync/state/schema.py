@@ -28,6 +28,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 metadata = sa.MetaData()
 
+FINGERPRINT = "source_fingerprint"
+"""The column (staging and ledger) holding a row fingerprint: see stages/fingerprint.py."""
+
 # De-duplication compares cursor_sort and source_key code point by code point (see staging.py):
 # PostgreSQL's default collation would not, so those columns use "C" there (SQLite compares binary).
 BINARY_TEXT = sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql")

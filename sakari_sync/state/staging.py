@@ -18,8 +18,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sakari_client.redaction import mask_phone
-from sakari_sync.outcomes import DUPLICATE_MOBILE, REJECT_COLUMNS, SETTLED, STAGED_COLUMNS, Change, RejectKind
-from sakari_sync.state.schema import ledger, optouts, rejects, staging
+from sakari_sync.outcomes import (
+    DUPLICATE_MOBILE,
+    REJECT_COLUMNS,
+    SETTLED,
+    STAGED_COLUMNS,
+    Change,
+    LedgerStatus,
+    RejectKind,
+)
+from sakari_sync.state.schema import FINGERPRINT, ledger, optouts, rejects, staging
 
 _IN_CLAUSE = 500  # ids per UPDATE ... WHERE id IN (...)
 
@@ -52,12 +60,10 @@ class Staging:
                 conn.execute(rejects.delete().where(rejects.c.sync_name == self.sync_name))
 
     def stage(self, run_id: str, valid: pd.DataFrame, rejected: pd.DataFrame) -> None:
-        """Append one page's transformed rows and rejects."""
+        """Append one page's rows (`STAGED_COLUMNS`, and `FINGERPRINT` when known) and rejects."""
         base = {"sync_name": self.sync_name, "run_id": run_id}
-        rows = [
-            base | dict(zip(STAGED_COLUMNS, r, strict=True))
-            for r in valid[list(STAGED_COLUMNS)].itertuples(index=False)
-        ]
+        columns = [*STAGED_COLUMNS, *([FINGERPRINT] if FINGERPRINT in valid.columns else [])]
+        rows = [base | dict(zip(columns, r, strict=True)) for r in valid[columns].itertuples(index=False)]
         with self.engine.begin() as conn:
             if rows:
                 conn.execute(staging.insert(), rows)
@@ -144,6 +150,7 @@ class Staging:
                 ledger.c.contact_id,
                 ledger.c.payload.label("previous_payload"),
                 blocked.label("blocked"),
+                s.c.source_fingerprint,
             )
             .select_from(
                 s.outerjoin(
@@ -198,10 +205,41 @@ class Staging:
                     known_contact_id=r.contact_id,
                     previous_payload=r.previous_payload,
                     blocked=bool(r.blocked),
+                    source_fingerprint=r.source_fingerprint,
                 )
                 for r in rows
             ]
             after = rows[-1].mobile
+
+    def remember_fingerprints(self, run_id: str) -> None:
+        """For winners transformed this run whose payload Sakari already holds (so nothing is sent),
+        keep their row fingerprint in the ledger: the next run skips them while their values stay."""
+        s = staging
+        transformed = sa.select(s.c.mobile).where(
+            s.c.run_id == run_id,
+            s.c.is_winner.is_(True),
+            s.c.payload != "",
+            s.c.source_fingerprint.is_not(None),
+        )
+        same = sa.and_(
+            s.c.run_id == run_id,
+            s.c.is_winner.is_(True),
+            s.c.mobile == ledger.c.mobile,
+            sa.cast(s.c.source_key, sa.Text) == ledger.c.source_key,  # no "C" collation (PostgreSQL)
+            s.c.payload_hash == ledger.c.payload_hash,
+        )
+        fingerprint = sa.select(s.c.source_fingerprint).where(same).limit(1).scalar_subquery()
+        with self.engine.begin() as conn:
+            conn.execute(
+                ledger.update()
+                .where(
+                    ledger.c.sync_name == self.sync_name,
+                    ledger.c.mobile.in_(transformed),
+                    ledger.c.status == str(LedgerStatus.SYNCED),
+                    sa.select(sa.literal(1)).where(same, s.c.source_fingerprint.is_not(None)).exists(),
+                )
+                .values(source_fingerprint=fingerprint)
+            )
 
     def winning_mobiles(self, run_id: str) -> sa.Select[Any]:
         """The mobiles this run's winners claim (a subquery for the ledger's `mark_absent`)."""

@@ -28,13 +28,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from sakari_client import SakariClient
-from sakari_client.errors import AuthenticationError, TransientError
-from sakari_sync.errors import SakariAccessError
+from sakari_client.errors import TransientError
 from sakari_client.models import ContactIn, MobileIn
 from sakari_emulator.server import EmulatorServer
 from sakari_sync.app.explain import explain, log_debug_trace
 from sakari_sync.blocks.sakari import SakariCredentials
 from sakari_sync.config import SyncParameters
+from sakari_sync.errors import SakariAccessError
 from tests.pipeline.conftest import ROWS
 from tests.reliability.support import run_sync
 
