@@ -52,7 +52,7 @@ async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncRe
     try:
         assert run.source is not None  # open_run connects the source of a run that stages it
         pending = run.ledger.pending_keys() if run.cursor is not None else set()  # a full read has them
-        skipper = Skipper(params, None if dry_run else run.ledger)  # a dry run plans every row
+        skipper = Skipper(params, None if dry_run else run.staging, run.run_id)  # a dry run plans every row
         staged = await stage_source(
             run.source, run.staging, run.run_id, params, run.cursor, pending, skipper, progress
         )

@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
@@ -37,12 +36,10 @@ class Staged:
 
 
 @task(name="stage-page", task_run_name="stage-page-{page_no}", cache_policy=NO_CACHE)
-def stage_page(
-    staging: Staging, run_id: str, result: TransformResult, known: pd.DataFrame, page_no: int
-) -> None:
-    """Put one page into the state database's staging area: its transformed rows, the rows known
-    unchanged, its rejects, and the optional fields it left out of sent contacts."""
-    staging.stage(run_id, pd.concat([result.valid, known], ignore_index=True), result.rejects)
+def stage_page(staging: Staging, run_id: str, result: TransformResult, page_no: int) -> None:
+    """Put one transformed page into the state database's staging area (its rows known unchanged are
+    there already): its rows, its rejects, and the optional fields it left out of sent contacts."""
+    staging.stage(run_id, result.valid, result.rejects)
     staging.add_rejects(run_id, result.field_issues, RejectKind.FIELD)
 
 
@@ -65,11 +62,11 @@ async def stage_source(
     pages = read_source(source, params.source, cursor, gone)
     for page_no, (page, split, transformed) in enumerate(transform_pages(pages, params, skipper)):
         result, kept = select_shard(transformed, params)
-        stage_page(staging, run_id, result, split.known, page_no)
-        extracted += kept + len(split.known)
-        valid += len(result.valid) + len(split.known)
+        stage_page(staging, run_id, result, page_no)
+        extracted += kept + split.known
+        valid += len(result.valid) + split.known
         rejected += len(result.rejects)
-        skipped += len(split.known)
+        skipped += split.known
         if page.max_cursor is not None and (max_cursor is None or page.max_cursor > max_cursor):
             max_cursor = page.max_cursor
         counts = {

@@ -7,7 +7,8 @@ the transform.
 - A **row fingerprint** covers the values of the columns the mapping reads (`MappingConfig.columns`),
   prefixed with the settings fingerprint. The ledger keeps the row fingerprint of every payload Sakari
   accepted; a row whose fingerprint equals its key's, for a contact still synced and not opted out, is
-  staged as it stands in the ledger (`Skipper.split`), with no phone parsing, payload or JSON. Anything
+  staged as it stands in the ledger (`Skipper.split`, `Staging.stage_known`: one join in the state
+  database), with no phone parsing, payload or JSON. Anything
   else (a changed value, a pending or refused contact, a row whose last payload left a field out, new
   settings) goes through the whole transform.
 
@@ -32,11 +33,10 @@ import pandas as pd
 import phonenumbers
 
 from sakari_sync.config import SyncParameters
-from sakari_sync.outcomes import STAGED_COLUMNS
 from sakari_sync.stages.transform import TransformResult
 from sakari_sync.stages.values import cursor_columns, key_text
-from sakari_sync.state.ledger import Ledger
 from sakari_sync.state.schema import FINGERPRINT
+from sakari_sync.state.staging import Staging
 
 PAYLOAD_FORMAT = 2  # 2: optional fields that are invalid are left out instead of rejecting the row
 """Bumped when a release changes what the transform writes for the same settings, so that every row
@@ -114,12 +114,12 @@ def _hashable(column: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class Split:
-    """A page cut in two: the rows to transform and the rows known unchanged, as staging takes them
-    (`STAGED_COLUMNS` and `FINGERPRINT`, payload left empty); `prints` holds the row fingerprint of
-    each key among the rows to transform (None for a key the page holds twice: never skipped)."""
+    """A page cut in two: the rows still to transform, and how many rows were staged as the ledger holds
+    them; `prints` holds the row fingerprint of each key (None for a key the page holds twice, which is
+    never skipped)."""
 
     rest: pd.DataFrame
-    known: pd.DataFrame
+    known: int
     prints: dict[str, str | None]
 
     def fingerprint(self, result: TransformResult) -> TransformResult:
@@ -131,46 +131,37 @@ class Split:
 
 
 class Skipper:
-    """Fingerprints each page's rows and splits off those whose payload the ledger already holds."""
+    """Fingerprints each page's rows and stages those whose payload the ledger already holds."""
 
-    def __init__(self, params: SyncParameters, ledger: Ledger | None) -> None:
-        """`ledger=None` fingerprints without skipping (a dry run shows every row's plan)."""
-        self.ledger = ledger
+    def __init__(self, params: SyncParameters, staging: Staging | None, run_id: str) -> None:
+        """`staging=None` fingerprints without skipping (a dry run shows every row's plan)."""
+        self.staging, self.run_id = staging, run_id
         self.key_column = params.source.key_column
         self.cursor_column = params.source.cursor_column
         self.columns = list(dict.fromkeys(params.mapping.columns().values()))
         self.settings = settings_fingerprint(params)
 
     def split(self, rows: pd.DataFrame) -> Split:
-        """Fingerprint the page and take out the rows whose fingerprint the ledger holds for their key."""
+        """Fingerprint the page, stage the rows whose fingerprint the ledger holds for their key, and
+        hand back the rest."""
         if rows.empty or any(c not in rows.columns for c in self.columns):
-            return Split(rows, _known_frame([], [], [], [], []), {})  # the transform names what is missing
+            return Split(rows, 0, {})  # the transform names the missing column
         prints = row_fingerprints(rows, self.columns, self.settings)
         keys = [str(k) if type(k) is int else key_text(k) for k in rows[self.key_column]]
         twice = {k for k, n in Counter(keys).items() if n > 1}
         by_key: dict[str, str | None] = {
             k: None if k in twice else p for k, p in zip(keys, prints, strict=True) if k is not None
         }
-        settled = self.ledger.settled(list(by_key)) if self.ledger else {}
-        known = [i for i, k in enumerate(keys) if k is not None and (k, by_key[k]) in settled]
+        if self.staging is None or len(by_key) == len(twice):
+            return Split(rows, 0, by_key)
+        sorts = cursor_columns(rows[self.cursor_column])[0] if self.cursor_column else [""] * len(rows)
+        probes = [
+            (k, p, sort)
+            for k, p, sort in zip(keys, prints, sorts, strict=True)
+            if k is not None and k not in twice
+        ]
+        known = self.staging.stage_known(self.run_id, probes)
         if not known:
-            return Split(rows, _known_frame([], [], [], [], []), by_key)
-        if self.cursor_column is None:
-            sorts = [""] * len(known)
-        else:
-            sorts = cursor_columns(rows[self.cursor_column].iloc[known])[0]
-        held = [settled[keys[i], prints[i]] for i in known]  # type: ignore[index]
-        frame = _known_frame(
-            [keys[i] for i in known], [h.mobile for h in held], sorts, [h.payload_hash for h in held],
-            [prints[i] for i in known],
-        )  # fmt: skip
-        keep = np.ones(len(rows), dtype=bool)
-        keep[known] = False
-        return Split(rows[keep].reset_index(drop=True), frame, by_key)
-
-
-def _known_frame(
-    keys: list[Any], mobiles: list[str], sorts: list[str], hashes: list[str], prints: list[str]
-) -> pd.DataFrame:
-    data = dict(zip(STAGED_COLUMNS, (keys, mobiles, sorts, [""] * len(keys), hashes), strict=True))
-    return pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in (data | {FINGERPRINT: prints}).items()})
+            return Split(rows, 0, by_key)
+        keep = np.fromiter((k not in known for k in keys), dtype=bool, count=len(keys))
+        return Split(rows[keep].reset_index(drop=True), len(known), by_key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -14,14 +14,6 @@ from sakari_sync.outcomes import PENDING, ContactResult, LedgerStatus
 from sakari_sync.state.schema import ledger, optouts, outcomes, upsert
 
 _IN_CLAUSE = 500  # keys per UPDATE ... WHERE source_key IN (...)
-_SETTLED_KEYS = 2000  # keys per SELECT of `settled`: one query per 2,000 rows of a page
-
-
-class Held(NamedTuple):
-    """What the ledger holds for a source row Sakari accepted: its mobile and payload hash."""
-
-    mobile: str
-    payload_hash: str
 
 
 def now() -> dt.datetime:
@@ -147,31 +139,6 @@ class Ledger:
         q = sa.select(outcomes.c.mobile).where(outcomes.c.run_id == run_id).distinct()
         with self.engine.connect() as conn:
             return list(conn.execute(q).scalars())
-
-    def settled(self, keys: Sequence[str]) -> dict[tuple[str, str], Held]:
-        """For these source keys, the contacts Sakari holds as the ledger remembers them (synced, not
-        opted out, with the row fingerprint of their payload): by (source key, row fingerprint)."""
-        blocked = (
-            sa.select(sa.literal(1))
-            .where(optouts.c.sync_name == self.sync_name, optouts.c.mobile == ledger.c.mobile)
-            .exists()
-        )
-        base = sa.select(
-            ledger.c.source_key, ledger.c.source_fingerprint, ledger.c.mobile, ledger.c.payload_hash
-        ).where(
-            ledger.c.sync_name == self.sync_name,
-            ledger.c.status == str(LedgerStatus.SYNCED),
-            ledger.c.source_fingerprint.is_not(None),
-            ledger.c.payload_hash.is_not(None),
-            ~blocked,
-        )
-        found: dict[tuple[str, str], Held] = {}
-        with self.engine.connect() as conn:
-            for start in range(0, len(keys), _SETTLED_KEYS):
-                chunk = keys[start : start + _SETTLED_KEYS]
-                for r in conn.execute(base.where(ledger.c.source_key.in_(chunk))):
-                    found[r.source_key, r.source_fingerprint] = Held(r.mobile, r.payload_hash)
-        return found
 
     def pending_keys(self) -> set[str]:
         """Source keys of contacts Sakari refused or could not take: read again by the next run, even

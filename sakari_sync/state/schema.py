@@ -11,6 +11,8 @@ this module describes their current shape for the queries.
   refusal (code and message). A payload is sent when its hash differs from the accepted one or the
   last attempt did not succeed.
 - `sakari_staging`: this run's transformed rows; de-duplication by mobile happens here, across pages.
+- `sakari_probe`: one page's source keys and row fingerprints, for a moment: joined with the ledger to
+  stage the rows whose payload Sakari already holds without transforming them.
 - `sakari_outcomes`: what each run did to each contact it sent (the row log a warehouse can join).
 - `sakari_rejects`: the latest run's rejected rows with their reason codes (masked, never a full phone).
 - `sakari_optouts`: the mobiles that opted out, for the warehouse to honour.
@@ -82,6 +84,15 @@ staging = sa.Table(
     sa.Index("ix_sakari_staging_run_mobile", "run_id", "mobile"),
 )
 
+probe = sa.Table(
+    "sakari_probe",
+    metadata,
+    sa.Column("run_id", sa.String(64), nullable=False, index=True),
+    sa.Column("source_key", sa.String(200), nullable=False),  # compared with the ledger's: same collation
+    sa.Column("source_fingerprint", sa.String(64), nullable=False),
+    sa.Column("cursor_sort", BINARY_TEXT, nullable=False),
+)
+
 rejects = sa.Table(
     "sakari_rejects",
     metadata,
@@ -138,6 +149,28 @@ locks = sa.Table(
     sa.Column("acquired_at", NOW, nullable=False),
     sa.Column("expires_at", NOW, nullable=False),
 )
+
+
+def insert_rows(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert many rows of plain values in one executemany of the driver's own statement.
+
+    SQLAlchemy's `insert()` builds a parameter dict per row and processes it, which costs more than
+    SQLite's insert itself on a large page; the driver's `executemany` takes the tuples as they are.
+    Drivers with another parameter style take the SQLAlchemy path.
+    """
+    if not rows:
+        return
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
+    if marker is None:
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    marks = ", ".join([marker] * len(columns))
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608  # names from the schema
+    conn.exec_driver_sql(sql, list(rows))
 
 
 def upsert(

@@ -9,7 +9,7 @@ greatest key. The rows that lose become `duplicate_mobile` rejects naming the wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from sakari_sync.outcomes import (
     LedgerStatus,
     RejectKind,
 )
-from sakari_sync.state.schema import FINGERPRINT, ledger, optouts, rejects, staging
+from sakari_sync.state.schema import FINGERPRINT, insert_rows, ledger, optouts, probe, rejects, staging
 
 _IN_CLAUSE = 500  # ids per UPDATE ... WHERE id IN (...)
 
@@ -61,13 +61,26 @@ class Staging:
 
     def stage(self, run_id: str, valid: pd.DataFrame, rejected: pd.DataFrame) -> None:
         """Append one page's rows (`STAGED_COLUMNS`, and `FINGERPRINT` when known) and rejects."""
-        base = {"sync_name": self.sync_name, "run_id": run_id}
         columns = [*STAGED_COLUMNS, *([FINGERPRINT] if FINGERPRINT in valid.columns else [])]
-        rows = [base | dict(zip(columns, r, strict=True)) for r in valid[columns].itertuples(index=False)]
+        base = (self.sync_name, run_id, True)
+        rows = [base + r for r in valid[columns].itertuples(index=False, name=None)]
         with self.engine.begin() as conn:
-            if rows:
-                conn.execute(staging.insert(), rows)
+            insert_rows(conn, staging, ["sync_name", "run_id", "is_winner", *columns], rows)
         self.add_rejects(run_id, rejected)
+
+    def stage_known(self, run_id: str, rows: Sequence[tuple[str, str, str]]) -> set[str]:
+        """Stage, as the ledger holds them, the rows (source key, row fingerprint, cursor sort) whose
+        fingerprint the ledger keeps for their key, for a contact still synced and not opted out; return
+        their keys. The lookup is one join in the state database (the page's keys and fingerprints go
+        in, only the keys found come out), so a large unchanged page costs about one insert."""
+        values = {"sync": self.sync_name, "run": run_id, "synced": str(LedgerStatus.SYNCED)}
+        with self.engine.begin() as conn:
+            columns = ["run_id", "source_key", "source_fingerprint", "cursor_sort"]
+            insert_rows(conn, probe, columns, [(run_id, *row) for row in rows])
+            conn.execute(_STAGE_KNOWN, values)
+            known = conn.execute(_KNOWN_KEYS, values).scalars().all()
+            conn.execute(probe.delete().where(probe.c.run_id == run_id))
+        return set(known)
 
     def add_rejects(self, run_id: str, rejected: pd.DataFrame, kind: RejectKind = RejectKind.ROW) -> None:
         """Append rejects (`REJECT_COLUMNS`) of one kind: the transform's, Sakari's refusals, ..."""
@@ -286,6 +299,24 @@ class Staging:
         )
         with self.engine.connect() as conn:
             return {reason: int(n) for reason, n in conn.execute(q)}
+
+
+# The page's probe rows drive the join, each finding its ledger row by (sync_name, source_key): SQLite
+# keeps the order of a CROSS JOIN (it would otherwise scan the whole ledger once per page), PostgreSQL
+# plans it as the inner join it is.
+_KNOWN = """
+    FROM sakari_probe AS p CROSS JOIN sakari_ledger AS l
+    WHERE p.run_id = :run AND l.sync_name = :sync AND l.source_key = p.source_key
+      AND l.source_fingerprint = p.source_fingerprint AND l.status = :synced
+      AND l.payload_hash IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM sakari_optouts AS o WHERE o.sync_name = :sync AND o.mobile = l.mobile)
+"""
+_STAGE_KNOWN = sa.text(
+    "INSERT INTO sakari_staging (sync_name, run_id, source_key, mobile, cursor_sort, payload, payload_hash, "
+    "is_winner, source_fingerprint) SELECT l.sync_name, p.run_id, p.source_key, l.mobile, p.cursor_sort, '', "
+    f"l.payload_hash, TRUE, p.source_fingerprint {_KNOWN}"
+)
+_KNOWN_KEYS = sa.text(f"SELECT p.source_key {_KNOWN}")
 
 
 def duplicate_detail(winner_key: str) -> str:

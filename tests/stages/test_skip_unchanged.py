@@ -54,8 +54,9 @@ def params(*, region: str = "US", with_email: bool = True) -> SyncParameters:
 class State:
     """One state database, run by the stage functions in the flow's order, delivering what it plans."""
 
-    def __init__(self, skip: bool) -> None:
-        self.engine = sa.create_engine("sqlite://", poolclass=StaticPool)
+    def __init__(self, skip: bool, url: str | None = None) -> None:
+        """In memory (SQLite), or in the database at `url` (a fresh PostgreSQL schema)."""
+        self.engine = sa.create_engine(url) if url else sa.create_engine("sqlite://", poolclass=StaticPool)
         metadata.create_all(self.engine)
         self.staging, self.ledger = Staging(self.engine, "skip"), Ledger(self.engine, "skip")
         self.skip, self.runs = skip, 0
@@ -75,17 +76,15 @@ class State:
         self.runs += 1
         run_id = f"r{self.runs}"
         self.staging.clear(rejects_too=True)
-        skipper = Skipper(p, self.ledger if self.skip else None)
+        skipper = Skipper(p, self.staging if self.skip else None, run_id)
         skipped = 0
         for start in range(0, len(rows), 4):
             split = skipper.split(rows.iloc[start : start + 4].reset_index(drop=True))
             result = split.fingerprint(
                 transform_chunk(split.rest, p.mapping, p.phone, key_column="id", cursor_column="updated_at")
             )
-            self.staging.stage(
-                run_id, pd.concat([result.valid, split.known], ignore_index=True), result.rejects
-            )
-            skipped += len(split.known)
+            self.staging.stage(run_id, result.valid, result.rejects)
+            skipped += split.known
         self.staging.resolve_duplicates(run_id)
         self.ledger.mark_absent(self.staging.winning_mobiles(run_id))
         self.staging.remember_fingerprints(run_id)
@@ -182,9 +181,9 @@ def test_skipping_never_changes_what_is_sent(first: dict[int, dict[str, Any]], e
         assert (sent, plan) == (expected_sent, expected_plan)
 
 
-@pytest.fixture
-def synced() -> tuple[State, dict[int, dict[str, Any]]]:
-    """A state that delivered three rows once."""
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def synced(request: pytest.FixtureRequest) -> tuple[State, dict[int, dict[str, Any]]]:
+    """A state (SQLite, then PostgreSQL) that delivered three rows once."""
     rows: dict[int, dict[str, Any]] = {
         1: {"phone": "(415) 555-2671", "country": "US", "first_name": "Ada", "email": "ada@example.com",
             "segments": "vip", "note": "a", "updated_at": T0},
@@ -193,7 +192,9 @@ def synced() -> tuple[State, dict[int, dict[str, Any]]]:
         3: {"phone": "+44 7400 123456", "country": None, "first_name": "Grace", "email": "not-an-email",
             "segments": None, "note": "a", "updated_at": T0},
     }  # fmt: skip
-    state = State(skip=True)
+    state = State(
+        skip=True, url=request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    )
     sent, skipped = state.run(frame(rows), params(), set())
     assert (len(sent), skipped) == (3, 0)
     return state, rows

@@ -12,7 +12,8 @@ the row log, so nothing splits strings again; existing rows are split once here,
 `sakari_syncs` also keeps the fingerprint of the settings that shape payloads (a change re-reads every
 row) and when the whole account was last read back. The ledger keeps the fingerprint of the source
 values its payload was built from and the owner's cursor sort key (unchanged rows skip the
-transform), indexed by source key. Rejects say whether a whole row or one field was rejected.
+transform), indexed by source key; `sakari_probe` holds a page's keys and fingerprints while a run
+looks them up in the ledger. Rejects say whether a whole row or one field was rejected.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ def upgrade() -> None:
     op.create_index("ix_sakari_ledger_source_key", "sakari_ledger", ["sync_name", "source_key"])
     op.add_column("sakari_staging", sa.Column("source_fingerprint", sa.String(64)))
     op.add_column("sakari_rejects", sa.Column("kind", sa.String(10), nullable=False, server_default="row"))
+    op.create_table(
+        "sakari_probe",
+        sa.Column("run_id", sa.String(64), nullable=False, index=True),
+        sa.Column("source_key", sa.String(200), nullable=False),
+        sa.Column("source_fingerprint", sa.String(64), nullable=False),
+        sa.Column("cursor_sort", _BINARY_TEXT, nullable=False),
+    )
     _split_errors("sakari_ledger", ("sync_name", "mobile"), "last_error", "last_error_code")
     _split_errors("sakari_outcomes", ("id",), "error", "error_code")
 
@@ -91,6 +99,7 @@ def _split(text: str) -> tuple[str | None, str] | None:
 
 
 def downgrade() -> None:
+    op.drop_table("sakari_probe")
     op.create_table(
         "sakari_watermarks",
         sa.Column("sync_name", sa.String(200), primary_key=True),
