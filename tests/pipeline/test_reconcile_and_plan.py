@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from sakari_client import SakariClient
 from sakari_client.models import ContactIn, MobileIn
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.flows.sync import reconcile_contacts, sync_contacts
 from sakari_sync.stages.report import SyncReport
 from tests.pipeline.conftest import BASE, ROWS, write_rows
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -28,11 +28,11 @@ def run(params: SyncParameters, **kwargs: Any) -> SyncReport:
     return report
 
 
-def sakari(emulator: EmulatorServer) -> dict[str, dict[str, Any]]:
+def sakari(emulator: Emulator) -> dict[str, dict[str, Any]]:
     return {c["mobile"]["number"]: c for c in httpx.get(f"{emulator.url}/_emulator/contacts").json()}
 
 
-def writes(emulator: EmulatorServer) -> int:
+def writes(emulator: Emulator) -> int:
     stats = httpx.get(f"{emulator.url}/_emulator/stats").json()
     return sum(
         r["count"]
@@ -41,7 +41,7 @@ def writes(emulator: EmulatorServer) -> int:
     )
 
 
-async def as_someone_in_sakari(emulator: EmulatorServer, action: str, mobile: str) -> None:
+async def as_someone_in_sakari(emulator: Emulator, action: str, mobile: str) -> None:
     """Edit or delete a contact through the API, as a person using Sakari's app would."""
     async with SakariClient(emulator.url, "demo-account", "demo-client", "demo-secret") as client:
         contact = next(

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.flows.sync import sync_contacts
 from sakari_sync.stages.report import SyncReport
 from tests.pipeline.conftest import BASE, ROWS, write_rows
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -23,12 +23,12 @@ def run(params: SyncParameters, **kwargs: Any) -> SyncReport:
     return report
 
 
-def creates_sent(emulator: EmulatorServer) -> int:
+def creates_sent(emulator: Emulator) -> int:
     stats = httpx.get(f"{emulator.url}/_emulator/stats").json()
     return sum(r["count"] for r in stats["requests"] if r["method"] == "POST" and "contacts" in r["route"])
 
 
-def contacts_in_sakari(emulator: EmulatorServer) -> dict[str, dict[str, Any]]:
+def contacts_in_sakari(emulator: Emulator) -> dict[str, dict[str, Any]]:
     return {c["mobile"]["number"]: c for c in httpx.get(f"{emulator.url}/_emulator/contacts").json()}
 
 

@@ -15,13 +15,13 @@ import sqlalchemy as sa
 
 from sakari_client import SakariClient
 from sakari_client.models import ContactIn, MobileIn
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.flows.sync import reconcile_contacts, sync_contacts
 from sakari_sync.stages.report import SyncReport
 from sakari_sync.state.syncs import read_full_reconcile_at, write_full_reconcile_at
 from tests.pipeline.conftest import write_rows
 from tests.reconcile.conftest import CONTACTS, warehouse_rows
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -35,7 +35,7 @@ def run(params: SyncParameters) -> SyncReport:
     return report
 
 
-def requests(emulator: EmulatorServer) -> Counter[tuple[str, str]]:
+def requests(emulator: Emulator) -> Counter[tuple[str, str]]:
     """Requests the emulator has answered so far, by method and route (the token route included)."""
     counts: Counter[tuple[str, str]] = Counter()
     for row in httpx.get(f"{emulator.url}/_emulator/stats").json()["requests"]:
@@ -43,7 +43,7 @@ def requests(emulator: EmulatorServer) -> Counter[tuple[str, str]]:
     return counts
 
 
-def sent_during(emulator: EmulatorServer, action: Any) -> tuple[Any, Counter[tuple[str, str]]]:
+def sent_during(emulator: Emulator, action: Any) -> tuple[Any, Counter[tuple[str, str]]]:
     """What `action()` returns, and the requests Sakari received meanwhile."""
     before = requests(emulator)
     result = action()
@@ -128,7 +128,7 @@ def test_a_cadence_of_zero_reads_the_whole_account_every_run(big: SyncParameters
     assert (sent[LIST], report.reconcile and report.reconcile["scope"]) == (PAGES, "account")
 
 
-async def edit_in_sakari(emulator: EmulatorServer, delete: str, add: str) -> None:
+async def edit_in_sakari(emulator: Emulator, delete: str, add: str) -> None:
     """Delete one contact and add another through the API, as a person using Sakari's app would."""
     async with SakariClient(emulator.url, "demo-account", "demo-client", "demo-secret") as client:
         found = await client.find_by_mobile(delete)

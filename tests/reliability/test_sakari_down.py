@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.errors import SakariUnavailableError
 from sakari_sync.stages.breaker import FAILURES_TO_TRIP
 from tests.reliability.support import (
@@ -24,6 +23,7 @@ from tests.reliability.support import (
     set_faults,
     state_rows,
 )
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -32,7 +32,7 @@ ATTEMPTS = 2
 
 
 def test_sakari_down_stops_the_run_after_its_retry_budget_and_the_next_run_sends_everything(
-    tmp_path: Path, emulator: EmulatorServer, sakari_block: str, list_ids: dict[str, str]
+    tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str]
 ) -> None:
     params = sample_params(
         tmp_path,

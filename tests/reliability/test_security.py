@@ -30,13 +30,13 @@ from cryptography.x509.oid import NameOID
 from sakari_client import SakariClient
 from sakari_client.errors import TransientError
 from sakari_client.models import ContactIn, MobileIn
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.app.explain import explain, log_debug_trace
 from sakari_sync.blocks.sakari import SakariCredentials
 from sakari_sync.config import SyncParameters
 from sakari_sync.errors import SakariAccessError
 from tests.pipeline.conftest import ROWS
 from tests.reliability.support import run_sync
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -117,7 +117,7 @@ def everything_logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixt
 
 def test_a_sync_logged_at_debug_shows_no_secret_no_token_and_no_full_phone(
     params: SyncParameters,
-    emulator: EmulatorServer,
+    emulator: Emulator,
     everything_logged: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,

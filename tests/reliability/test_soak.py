@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from sakari_emulator.server import EmulatorServer
 from tests.reliability.support import (
     differences,
     emulator_stats,
@@ -27,6 +26,7 @@ from tests.reliability.support import (
     sample_params,
     set_faults,
 )
+from tests.support.emulator import Emulator
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
@@ -63,7 +63,7 @@ def injected(stats: dict[str, Any]) -> dict[str, int]:
 
 def test_soak_every_valid_contact_lands_exactly_once_through_every_fault(
     tmp_path: Path,
-    emulator: EmulatorServer,
+    emulator: Emulator,
     sakari_block: str,
     list_ids: dict[str, str],
     record_testsuite_property: Callable[[str, object], None],
