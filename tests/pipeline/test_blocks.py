@@ -9,6 +9,7 @@ import pytest
 from sakari_sync.app.runner import register_blocks, save_sakari_block
 from sakari_sync.blocks.sakari import SakariCredentials
 from sakari_sync.errors import ConfigError
+from tests.support.credentials import DEMO_CLIENT_SECRET, DEMO_CREDENTIALS
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -29,14 +30,12 @@ def test_a_saved_block_keeps_its_secret_masked_and_builds_a_client(emulator) -> 
     save_sakari_block(
         "sakari-roundtrip",
         base_url=emulator.url,
-        account_id="demo-account",
-        client_id="demo-client",
-        client_secret="demo-secret",
+        **DEMO_CREDENTIALS,
     )
     block = SakariCredentials.load("sakari-roundtrip")
     assert isinstance(block, SakariCredentials)
-    assert "demo-secret" not in repr(block)
-    assert block.client_secret.get_secret_value() == "demo-secret"
+    assert DEMO_CLIENT_SECRET not in repr(block)
+    assert block.client_secret.get_secret_value() == DEMO_CLIENT_SECRET
 
     async def count() -> int:
         async with block.get_client() as client:

@@ -10,7 +10,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from sakari_client import SakariClient
 from sakari_client.models import ContactIn, MobileIn
 from sakari_sync.config import SyncParameters
 from sakari_sync.flows.sync import reconcile_contacts, sync_contacts
@@ -43,7 +42,7 @@ def writes(emulator: Emulator) -> int:
 
 async def as_someone_in_sakari(emulator: Emulator, action: str, mobile: str) -> None:
     """Edit or delete a contact through the API, as a person using Sakari's app would."""
-    async with SakariClient(emulator.url, "demo-account", "demo-client", "demo-secret") as client:
+    async with emulator.client() as client:
         contact = next(
             c for c in [c async for c in client.list_contacts()] if c.mobile and c.mobile.number == mobile
         )

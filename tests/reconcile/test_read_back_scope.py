@@ -13,7 +13,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from sakari_client import SakariClient
 from sakari_client.models import ContactIn, MobileIn
 from sakari_sync.config import SyncParameters
 from sakari_sync.flows.sync import reconcile_contacts, sync_contacts
@@ -130,7 +129,7 @@ def test_a_cadence_of_zero_reads_the_whole_account_every_run(big: SyncParameters
 
 async def edit_in_sakari(emulator: Emulator, delete: str, add: str) -> None:
     """Delete one contact and add another through the API, as a person using Sakari's app would."""
-    async with SakariClient(emulator.url, "demo-account", "demo-client", "demo-secret") as client:
+    async with emulator.client() as client:
         found = await client.find_by_mobile(delete)
         assert found is not None
         await client.delete_contact(found.id or "")

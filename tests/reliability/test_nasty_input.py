@@ -30,6 +30,7 @@ from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.stages.report import SyncReport
 from tests.reliability.support import creates, project, run_sync, sakari_contacts, state_rows
+from tests.support.credentials import DEMO_CREDENTIALS
 from tests.transform.nasty_rows import COLUMNS, MAPPING, PHONE, ROWS, cells_of
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -108,9 +109,7 @@ def nasty_run(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) ->
         save_sakari_block(
             "sakari-nasty",
             base_url=emulator.url,
-            account_id="demo-account",
-            client_id="demo-client",
-            client_secret="demo-secret",
+            **DEMO_CREDENTIALS,
         )
         list_ids = {i["name"]: i["id"] for i in httpx.get(f"{emulator.url}/_emulator/lists").json()}
         cells = [cells_of(i, row) for i, row in enumerate(ROWS)]

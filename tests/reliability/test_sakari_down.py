@@ -23,6 +23,7 @@ from tests.reliability.support import (
     set_faults,
     state_rows,
 )
+from tests.support.credentials import DEMO_ACCOUNT_ID
 from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -50,7 +51,7 @@ def test_sakari_down_stops_the_run_after_its_retry_budget_and_the_next_run_sends
         run_sync(params)
     took = time.monotonic() - started
     message = str(stopped.value)
-    assert message.startswith(f"Sakari at {emulator.url}/accounts/demo-account kept failing ("), message
+    assert message.startswith(f"Sakari at {emulator.url}/accounts/{DEMO_ACCOUNT_ID} kept failing ("), message
     assert "stay pending for the next run: check that Sakari is up and reachable, then run again" in message
     assert took < 30, f"the run took {took:.0f} s to give up"
     tried = count_requests(emulator, "POST")

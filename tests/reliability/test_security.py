@@ -36,6 +36,7 @@ from sakari_sync.config import SyncParameters
 from sakari_sync.errors import SakariAccessError
 from tests.pipeline.conftest import ROWS
 from tests.reliability.support import run_sync
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -141,8 +142,8 @@ def test_a_sync_logged_at_debug_shows_no_secret_no_token_and_no_full_phone(
     save_sakari_block(
         "sakari-wrong",
         base_url=emulator.url,
-        account_id="demo-account",
-        client_id="demo-client",
+        account_id=DEMO_ACCOUNT_ID,
+        client_id=DEMO_CLIENT_ID,
         client_secret=WRONG_SECRET,
     )
     wrong = params.model_copy(update={"sakari": params.sakari.model_copy(update={"block": "sakari-wrong"})})
@@ -159,7 +160,7 @@ def test_a_sync_logged_at_debug_shows_no_secret_no_token_and_no_full_phone(
     texts += asyncio.run(server_texts(since))
     assert tokens, "the emulator issued tokens"
     assert any(r.levelno == logging.DEBUG for r in everything_logged.records), "DEBUG was on"
-    secrets = {"demo-secret", WRONG_SECRET, *tokens} | source_phones()
+    secrets = {DEMO_CLIENT_SECRET, WRONG_SECRET, *tokens} | source_phones()
     leaks = {secret: text[:200] for text in texts for secret in secrets if secret in text}
     assert leaks == {}
     assert not any(re.search(r"eyJ[\w-]+\.[\w-]+\.", t) for t in texts), "no token of any kind"
