@@ -22,11 +22,13 @@ async def _catalogue_slugs() -> set[str]:
 
 
 def test_the_block_type_is_registered_in_the_catalogue() -> None:
+    """`register_blocks` puts the Sakari Credentials block type in the Prefect server's catalogue."""
     register_blocks()
     assert "sakari-credentials" in asyncio.run(_catalogue_slugs())
 
 
 def test_a_saved_block_keeps_its_secret_masked_and_builds_a_client(emulator) -> None:
+    """A saved block loads back with its secret masked in repr, and its client reaches the emulator."""
     save_sakari_block(
         "sakari-roundtrip",
         base_url=emulator.url,
@@ -46,6 +48,7 @@ def test_a_saved_block_keeps_its_secret_masked_and_builds_a_client(emulator) -> 
 
 
 def test_saving_a_block_without_a_secret_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saving a block with no secret (argument or SAKARI_CLIENT_SECRET) fails naming both ways to give it."""
     monkeypatch.delenv("SAKARI_CLIENT_SECRET", raising=False)
     with pytest.raises(ConfigError, match="--client-secret or SAKARI_CLIENT_SECRET"):
         save_sakari_block(

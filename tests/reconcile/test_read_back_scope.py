@@ -59,7 +59,9 @@ def full_read_at(params: SyncParameters) -> dt.datetime | None:
     return read_full_reconcile_at(sa.create_engine(params.state_url), params.scope)
 
 
-def test_a_no_change_incremental_rerun_sends_no_request_at_all(big: SyncParameters, emulator) -> None:
+def test_a_no_change_incremental_rerun_sends_no_request_at_all(
+    big: SyncParameters, emulator: Emulator
+) -> None:
     """Bar 11: nothing changed, reconcile on: not a read, not a count, not even a token."""
     first = run(big)
     assert first.created == CONTACTS
@@ -74,7 +76,9 @@ def test_a_no_change_incremental_rerun_sends_no_request_at_all(big: SyncParamete
     assert report.reconcile["next_full_read"] is not None
 
 
-def test_a_run_that_changes_three_contacts_reads_back_those_three(big: SyncParameters, emulator) -> None:
+def test_a_run_that_changes_three_contacts_reads_back_those_three(
+    big: SyncParameters, emulator: Emulator
+) -> None:
     """Three updated of 450: three GETs, no listing, no count; what they find is reported."""
     run(big)
     write_rows(big.source.url or "", warehouse_rows(edited={7: "Seven", 70: "Seventy", 300: "Three"}))
@@ -119,7 +123,7 @@ def test_a_full_read_runs_when_the_cadence_is_due_and_its_time_is_stored(
     assert sum(sent.values()) == 0, "not due again for a day"
 
 
-def test_a_cadence_of_zero_reads_the_whole_account_every_run(big: SyncParameters, emulator) -> None:
+def test_a_cadence_of_zero_reads_the_whole_account_every_run(big: SyncParameters, emulator: Emulator) -> None:
     """0 hours: every run lists the account, even one that changed nothing."""
     every = with_cadence(big, 0)
     run(every)

@@ -41,6 +41,7 @@ def contact(emulator: Emulator, mobile: str) -> dict[str, Any]:
 def test_a_blocked_contact_joins_no_list_and_gets_no_write_once_known(
     params: SyncParameters, emulator: Emulator, strategy: str
 ) -> None:
+    """A contact blocked by STOP joins no new list; once the sync knows the opt-out it sends it nothing."""
     params = params.model_copy(
         update={
             "source": params.source.model_copy(update={"chunk_size": 100}),

@@ -80,6 +80,7 @@ def assert_like_an_uninterrupted_run(expected: dict[str, dict[str, object]], emu
 def test_killed_during_extract_the_next_run_sends_everything_once(
     tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str], api_url: str
 ) -> None:
+    """A run killed while staging pages sent nothing; the next run sends every contact exactly once."""
     params = crash_params(tmp_path, sakari_block, list_ids, chunk_size=50)  # eight pages to read
     expected = expected_state(params)
     run = CliRun(write_config(params, tmp_path / "sync.yaml"), cli_env(api_url, tmp_path))
@@ -94,6 +95,7 @@ def test_killed_during_extract_the_next_run_sends_everything_once(
 def test_killed_during_load_the_next_run_resends_at_most_the_batches_in_flight(
     tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str], api_url: str
 ) -> None:
+    """Killed mid-load: the next run takes the lock, marks the dead run crashed, resends at most 2 batches."""
     params = crash_params(tmp_path, sakari_block, list_ids, max_in_flight=16)
     expected = expected_state(params)
     set_faults(emulator, latency=0.3)  # about 50 creates a second
@@ -117,6 +119,7 @@ def test_killed_during_load_the_next_run_resends_at_most_the_batches_in_flight(
 def test_killed_during_reconcile_the_next_run_sends_nothing_again(
     tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str], api_url: str
 ) -> None:
+    """Killed in the read-back: outcomes kept, cursor unmoved; the next run sends nothing again."""
     params = crash_params(tmp_path, sakari_block, list_ids, max_in_flight=64)
     expected = expected_state(params)
     set_faults(emulator, latency=0.3)  # the read-back lists a page every 0.3 s
@@ -139,6 +142,7 @@ def test_killed_during_reconcile_the_next_run_sends_nothing_again(
 def test_a_second_run_of_the_same_sync_exits_with_one_line_and_nothing_is_sent_twice(
     tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str], api_url: str
 ) -> None:
+    """A second run of a sync already running exits 2 with one stderr line; no contact is sent twice."""
     params = sample_params(tmp_path, sakari_block, list_ids, rows=150, max_in_flight=2)
     expected = expected_state(params)
     config = write_config(params, tmp_path / "sync.yaml")

@@ -139,6 +139,7 @@ def expected_body(body: dict[str, Any], list_ids: dict[str, str]) -> dict[str, A
 
 
 def test_every_nasty_row_is_sent_with_its_fields_or_rejected_with_its_reason(nasty_run: NastyRun) -> None:
+    """Each nasty-corpus row reaches Sakari once with its expected fields, or is rejected with its reason."""
     report = nasty_run.report
     assert report.accounted() == report.extracted == len(ROWS) + 1, "every row read has one outcome"
     assert report.failed == 0

@@ -35,6 +35,7 @@ ATTEMPTS = 2
 def test_sakari_down_stops_the_run_after_its_retry_budget_and_the_next_run_sends_everything(
     tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str]
 ) -> None:
+    """Sakari failing every request: the run stops within its retry budget; the next run sends everything."""
     params = sample_params(
         tmp_path,
         sakari_block,

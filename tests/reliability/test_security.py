@@ -123,6 +123,7 @@ def test_a_sync_logged_at_debug_shows_no_secret_no_token_and_no_full_phone(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
+    """A DEBUG run's logs, errors, debug trace, report and server texts hold no secret, token or phone."""
     from prefect.logging.handlers import APILogWorker
 
     from sakari_sync.app.runner import save_sakari_block
@@ -167,6 +168,7 @@ def test_a_sync_logged_at_debug_shows_no_secret_no_token_and_no_full_phone(
 
 
 def test_the_client_refuses_plain_http_to_a_remote_host_unless_allowed() -> None:
+    """A block's client refuses plain http:// to a remote host unless `allow_insecure_http` is set."""
     creds = SakariCredentials(
         base_url="http://sakari.example.com", account_id="a", client_id="c", client_secret="s"
     )
@@ -217,6 +219,7 @@ class _Answer(http.server.BaseHTTPRequestHandler):
 
 
 def test_the_client_verifies_tls_and_sends_nothing_to_an_unknown_certificate(tmp_path: Path) -> None:
+    """The client refuses a self-signed certificate before sending anything, not even the token request."""
     cert_file, key_file = self_signed(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)

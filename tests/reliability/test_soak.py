@@ -68,6 +68,7 @@ def test_soak_every_valid_contact_lands_exactly_once_through_every_fault(
     list_ids: dict[str, str],
     record_testsuite_property: Callable[[str, object], None],
 ) -> None:
+    """Through 500s, 503s, 429s, drops and expiring tokens at once, every valid contact lands exactly once."""
     params = sample_params(tmp_path, sakari_block, list_ids, rows=ROWS, chunk_size=1000, batch_size=250)
     expected = expected_state(params)
     set_faults(emulator, **FAULTS)
