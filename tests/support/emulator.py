@@ -275,7 +275,7 @@ class EmulatorFactory:
 
 
 MakeEmulator = Callable[..., Emulator]
-# One pool per test process, whichever conftests bring the fixtures in.
+# One pool per test process (the plugin is loaded once).
 _POOL = ServerPool()
 
 
@@ -314,7 +314,7 @@ def make_emulator(emulator_factory: EmulatorFactory, emulator_kind: Kind) -> Mak
 @pytest.fixture
 def emulator_options() -> dict[str, Any]:
     """How `emulator` starts: `kind`, `fresh` and `EmulatorConfig` fields (suites override this)."""
-    return {"kind": "http", "fresh": True, "lists": PIPELINE_LISTS}
+    return {"kind": "http", "fresh": True, "lists": list(PIPELINE_LISTS)}
 
 
 @pytest_asyncio.fixture(loop_scope="function")
