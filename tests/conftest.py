@@ -1,4 +1,5 @@
-"""Fixtures shared across the suite: a real Prefect server, the emulator over HTTP, real databases."""
+"""Fixtures shared across the suite: a real Prefect server, the emulator (tests/support/emulator.py, a
+plugin), real databases."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 from tests.conftest_db import postgres_url, sqlite_url
 
 __all__ = ["postgres_url", "sqlite_url"]
+
+# The emulator's fixtures (`emulator`, `emulator_options`, `emulator_factory`, `make_emulator`, ...).
+pytest_plugins = ["tests.support.emulator"]
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ import yaml
 from sakari_emulator.config import EmulatorConfig
 from sakari_emulator.server import EmulatorServer
 from tests.pipeline.conftest import ROWS, write_rows
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID
 
 CLI = str(Path(sys.executable).with_name("sakari-sync"))
 WRONG_SECRET = "wrong-secret-61c9"  # must never be printed
@@ -152,8 +153,8 @@ def wrong_secret_block(api_url: str) -> Iterator[None]:
         save_sakari_block(
             "sakari-wrong-secret",
             base_url=emulator.url,
-            account_id="demo-account",
-            client_id="demo-client",
+            account_id=DEMO_ACCOUNT_ID,
+            client_id=DEMO_CLIENT_ID,
             client_secret=WRONG_SECRET,
         )
         yield

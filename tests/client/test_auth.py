@@ -12,7 +12,7 @@ import pytest
 
 from sakari_client import AuthenticationError, MalformedResponseError, NotFoundError, SakariClient
 from sakari_client.auth import TokenCache, token_lifetime
-from tests.client.conftest import Emulator
+from tests.support.emulator import Emulator
 
 ZERO_ID = "0" * 24
 

@@ -14,7 +14,8 @@ from sakari_client import (
     NotFoundError,
     SakariClient,
 )
-from tests.client.conftest import CLIENT_ID, Emulator
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID
+from tests.support.emulator import Emulator
 
 CONTACTS = "/v1/accounts/{accountId}/contacts"
 
@@ -155,7 +156,7 @@ async def test_wrong_account_is_an_account_error_without_retries(emulator: Emula
 async def test_bad_credentials_fail_once_with_authentication_error(emulator: Emulator) -> None:
     """A wrong secret fails with one token request and never shows the secret."""
     async with SakariClient(
-        emulator.url, "demo-account", CLIENT_ID, "wrong-secret", transport=emulator.transport
+        emulator.url, DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, "wrong-secret", transport=emulator.transport
     ) as client:
         with pytest.raises(AuthenticationError) as caught:
             await client.get_contact("0" * 24)

@@ -10,7 +10,7 @@ import pytest
 import stamina
 
 from sakari_client import ContactIn, TransientError
-from tests.client.conftest import Emulator
+from tests.support.emulator import Emulator
 
 CONTACTS = "/v1/accounts/{accountId}/contacts"
 
@@ -110,7 +110,7 @@ async def test_timeout_is_transient_and_a_retry_creates_no_duplicate(over_http: 
             with pytest.raises(TransientError, match="ReadTimeout") as caught:
                 await client.create_contact(person(9))
             assert client.stats.transport_errors == 2
-    assert caught.value.url == f"{over_http.url}/v1/accounts/demo-account/contacts"
+    assert caught.value.url == f"{over_http.url}{over_http.contacts_path}"
     await asyncio.sleep(2.0)  # let the server finish what it started
     await over_http.set_faults(latency=0.0)
     async with over_http.client() as client:

@@ -10,7 +10,8 @@ import pytest
 import stamina
 
 from sakari_client import ContactIn, MobileIn, SakariClient, SakariError
-from tests.client.conftest import CLIENT_ID, CLIENT_SECRET, Emulator
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from tests.support.emulator import Emulator
 
 PHONES = [f"+1415888{n:04d}" for n in range(20)]
 TOO_LONG = "+14158889999123456"  # 17 digits: refused as CONT-001, and phone-like enough to leak
@@ -18,7 +19,9 @@ TOO_LONG = "+14158889999123456"  # 17 digits: refused as CONT-001, and phone-lik
 
 def forbidden() -> list[str]:
     # Full numbers, with and without the country code; any JWT ("eyJ" opens every JWT header).
-    return [CLIENT_SECRET, "wrong-secret-value", "eyJ"] + PHONES + [p[2:] for p in PHONES] + [TOO_LONG[2:]]
+    return (
+        [DEMO_CLIENT_SECRET, "wrong-secret-value", "eyJ"] + PHONES + [p[2:] for p in PHONES] + [TOO_LONG[2:]]
+    )
 
 
 def record_text(record: logging.LogRecord) -> str:
@@ -49,7 +52,7 @@ async def session(emulator: Emulator, errors: list[BaseException]) -> None:
         assert len(found) == 1
         assert client.stats.rate_limited + client.stats.transport_errors + client.stats.retries > 0
     async with SakariClient(
-        emulator.url, "demo-account", CLIENT_ID, "wrong-secret-value", transport=emulator.transport
+        emulator.url, DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, "wrong-secret-value", transport=emulator.transport
     ) as bad:
         try:
             await bad.get_contact("f" * 24)

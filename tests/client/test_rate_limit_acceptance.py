@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from sakari_client import ContactIn, MobileIn
-from sakari_emulator.config import EmulatorConfig
-from sakari_emulator.server import EmulatorServer
-from tests.client.conftest import Emulator
+from tests.support.emulator import Emulator, EmulatorFactory
 
 CREATES = 2000
 CONTACTS = "/v1/accounts/{accountId}/contacts"
 
 
 @pytest.fixture
-def limited() -> Iterator[Emulator]:
+def limited(emulator_factory: EmulatorFactory) -> Emulator:
     """50 requests/s per account, 429s without Retry-After (as the real API may answer)."""
-    config = EmulatorConfig(port=0, rate_limit=50.0, retry_after=False, seed=11)
-    with EmulatorServer(config) as server:
-        yield Emulator(server.url, None, server.app)
+    return emulator_factory.start("http", fresh=True, rate_limit=50.0, retry_after=False, seed=11)
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ from sakari_emulator.server import EmulatorServer
 from tests.conftest_db import postgres_unreachable
 from tests.deploy.stack import AUTH_STRING, REPO, Stack, prefect_stack, worker_env
 from tests.pipeline.conftest import ROWS, write_rows
+from tests.support.credentials import DEMO_CREDENTIALS
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +59,7 @@ def blocks(stack: Stack, warehouse: str, emulator_server: EmulatorServer) -> Non
         SqlAlchemyConnector(connection_info=warehouse).save("warehouse", overwrite=True)
         SakariCredentials(
             base_url=emulator_server.url,
-            account_id="demo-account",
-            client_id="demo-client",
-            client_secret="demo-secret",
+            **DEMO_CREDENTIALS,
         ).save("sakari-prod", overwrite=True)
 
 

@@ -7,7 +7,6 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,8 +15,8 @@ import redis
 from sakari_client import SakariClient
 from sakari_client.models import ContactIn, MobileIn
 from sakari_client.shared_limit import SharedRateLimit
-from sakari_emulator.config import EmulatorConfig
-from sakari_emulator.server import EmulatorServer
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from tests.support.emulator import Emulator
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 RATE = 20.0
@@ -35,15 +34,9 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorConfig(port=0)) as server:
-        yield server
-
-
 async def _shard(url: str, redis_url: str, key: str, offset: int, stop: float) -> None:
     limit = SharedRateLimit.from_url(redis_url, key, RATE)
-    client = SakariClient(url, "demo-account", "demo-client", "demo-secret", shared_limit=limit)
+    client = SakariClient(url, DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, shared_limit=limit)
     async with client:
         await asyncio.gather(*(_send_until(client, offset + 1000 * lane, stop) for lane in range(4)))
     await limit.aclose()
@@ -57,7 +50,7 @@ async def _send_until(client: SakariClient, offset: int, stop: float) -> None:
         n += 1
 
 
-def test_two_shards_share_one_rate(emulator: EmulatorServer, redis_url: str) -> None:
+def test_two_shards_share_one_rate(emulator: Emulator, redis_url: str) -> None:
     """Two clients sharing one Redis bucket of R req/s together send at most R/s and at least 0.9 R/s."""
     key = uuid.uuid4().hex
     stop = time.monotonic() + SECONDS

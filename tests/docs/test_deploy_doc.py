@@ -26,6 +26,7 @@ from psycopg import sql
 from sakari_sync.config import SyncParameters
 from tests.conftest_db import _CONNINFO, postgres_unreachable
 from tests.docs.doc_shell import EXPORT, REPO, RUN, Plan, Shell, Skip, action_for, commands, fenced_blocks
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -100,9 +101,9 @@ def walk(prefect_server: None, database: str, tmp_path_factory: pytest.TempPathF
         },
         env={  # what the reader's shell holds: the secrets the python block reads, the state database's
             "WAREHOUSE_PASSWORD": "warehouse-pass",
-            "SAKARI_ACCOUNT_ID": "demo-account",
-            "SAKARI_CLIENT_ID": "demo-client",
-            "SAKARI_CLIENT_SECRET": "demo-secret",
+            "SAKARI_ACCOUNT_ID": DEMO_ACCOUNT_ID,
+            "SAKARI_CLIENT_ID": DEMO_CLIENT_ID,
+            "SAKARI_CLIENT_SECRET": DEMO_CLIENT_SECRET,
             "SAKARI_STATE_URL": f"postgresql+psycopg://sakari:{SECRET}@db.internal/sakari_state",
             "PGPASSWORD": SECRET,
             "XDG_STATE_HOME": str(tmp_path_factory.mktemp("state")),

@@ -39,6 +39,7 @@ from tests.docs.doc_shell import (
     commands,
     fenced_blocks,
 )
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -111,9 +112,9 @@ def walk(prefect_server: None, schema: str, tmp_path_factory: pytest.TempPathFac
             "CREATE SCHEMA crm;": f"CREATE SCHEMA {schema};",
             "crm.contacts": f"{schema}.contacts",
             "WAREHOUSE_PASSWORD=...": f"WAREHOUSE_PASSWORD={SECRET}",
-            "SAKARI_CLIENT_SECRET=...": "SAKARI_CLIENT_SECRET=demo-secret",
-            "YOUR_ACCOUNT_ID": "demo-account",
-            "YOUR_CLIENT_ID": "demo-client",
+            "SAKARI_CLIENT_SECRET=...": f"SAKARI_CLIENT_SECRET={DEMO_CLIENT_SECRET}",
+            "YOUR_ACCOUNT_ID": DEMO_ACCOUNT_ID,
+            "YOUR_CLIENT_ID": DEMO_CLIENT_ID,
         },
         env={"XDG_STATE_HOME": str(tmp_path_factory.mktemp("state"))},
     )

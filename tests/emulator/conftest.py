@@ -1,19 +1,12 @@
-"""Fixtures: every contract test runs twice, in-process (httpx.ASGITransport) and over real HTTP."""
+"""Fixtures: every contract test runs twice, in-process (httpx.ASGITransport) and over real HTTP.
+
+`make_emulator` and the rest come from tests/support/emulator.py (a plugin of tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest_asyncio
 
-from tests.support.emulator import (
-    Emulator,
-    MakeEmulator,
-    emulator_factory,
-    emulator_kind,
-    emulator_servers,
-    make_emulator,
-)
-
-__all__ = ["emulator_factory", "emulator_kind", "emulator_servers", "make_emulator"]  # fixtures, by name
+from tests.support.emulator import Emulator, MakeEmulator
 
 
 @pytest_asyncio.fixture(loop_scope="function")

@@ -6,7 +6,8 @@ import asyncio
 
 import jwt
 
-from tests.support.emulator import CONTACTS_PATH, DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, TOKEN_REQUEST, MakeEmulator
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID
+from tests.support.emulator import CONTACTS_PATH, TOKEN_REQUEST, MakeEmulator
 
 from .schema import assert_error
 

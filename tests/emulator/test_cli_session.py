@@ -13,7 +13,7 @@ import httpx
 
 from sakari_client import SakariClient
 from sakari_client.models import ContactIn, ListRef, MobileIn
-from tests.support.emulator import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 
 def _free_port() -> int:

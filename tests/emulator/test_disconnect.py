@@ -12,7 +12,8 @@ import pytest
 from starlette.types import Message
 
 from sakari_emulator.app import create_app
-from sakari_emulator.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig
+from sakari_emulator.config import EmulatorConfig
+from tests.support.credentials import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from tests.support.emulator import CONTACTS_PATH, CONTACTS_ROUTE, Emulator, EmulatorFactory
 
 

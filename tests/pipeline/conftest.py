@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
-from sakari_emulator.config import EmulatorConfig
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
+from tests.support.emulator import Emulator
 
 BASE = dt.datetime(2026, 1, 1, 12, 0, 0)
 
@@ -119,27 +116,17 @@ def write_rows(url: str, rows: list[dict[str, Any]]) -> None:
 
 
 @pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorConfig(port=0, lists=["newsletter", "vip"])) as server:
-        yield server
+def list_ids(emulator: Emulator) -> dict[str, str]:
+    """The emulator's list ids by name (the `emulator` fixture is tests/support/emulator.py's)."""
+    return dict(emulator.lists)
 
 
 @pytest.fixture
-def list_ids(emulator: EmulatorServer) -> dict[str, str]:
-    return {i["name"]: i["id"] for i in httpx.get(f"{emulator.url}/_emulator/lists").json()}
-
-
-@pytest.fixture
-def sakari_block(prefect_server: None, emulator: EmulatorServer) -> str:
+def sakari_block(prefect_server: None, emulator: Emulator) -> str:
+    """A saved Sakari block pointing at the emulator with its credentials; returns its name."""
     from sakari_sync.app.runner import save_sakari_block
 
-    save_sakari_block(
-        "sakari-test",
-        base_url=emulator.url,
-        account_id="demo-account",
-        client_id="demo-client",
-        client_secret="demo-secret",
-    )
+    save_sakari_block("sakari-test", base_url=emulator.url, **emulator.credentials)
     return "sakari-test"
 
 

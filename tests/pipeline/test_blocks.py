@@ -9,6 +9,7 @@ import pytest
 from sakari_sync.app.runner import register_blocks, save_sakari_block
 from sakari_sync.blocks.sakari import SakariCredentials
 from sakari_sync.errors import ConfigError
+from tests.support.credentials import DEMO_CLIENT_SECRET, DEMO_CREDENTIALS
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -21,22 +22,22 @@ async def _catalogue_slugs() -> set[str]:
 
 
 def test_the_block_type_is_registered_in_the_catalogue() -> None:
+    """`register_blocks` puts the Sakari Credentials block type in the Prefect server's catalogue."""
     register_blocks()
     assert "sakari-credentials" in asyncio.run(_catalogue_slugs())
 
 
 def test_a_saved_block_keeps_its_secret_masked_and_builds_a_client(emulator) -> None:
+    """A saved block loads back with its secret masked in repr, and its client reaches the emulator."""
     save_sakari_block(
         "sakari-roundtrip",
         base_url=emulator.url,
-        account_id="demo-account",
-        client_id="demo-client",
-        client_secret="demo-secret",
+        **DEMO_CREDENTIALS,
     )
     block = SakariCredentials.load("sakari-roundtrip")
     assert isinstance(block, SakariCredentials)
-    assert "demo-secret" not in repr(block)
-    assert block.client_secret.get_secret_value() == "demo-secret"
+    assert DEMO_CLIENT_SECRET not in repr(block)
+    assert block.client_secret.get_secret_value() == DEMO_CLIENT_SECRET
 
     async def count() -> int:
         async with block.get_client() as client:
@@ -47,6 +48,7 @@ def test_a_saved_block_keeps_its_secret_masked_and_builds_a_client(emulator) -> 
 
 
 def test_saving_a_block_without_a_secret_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saving a block with no secret (argument or SAKARI_CLIENT_SECRET) fails naming both ways to give it."""
     monkeypatch.delenv("SAKARI_CLIENT_SECRET", raising=False)
     with pytest.raises(ConfigError, match="--client-secret or SAKARI_CLIENT_SECRET"):
         save_sakari_block(

@@ -12,6 +12,7 @@ from sakari_sync.config import ListMapping, SyncParameters
 from sakari_sync.errors import ContactsPendingError
 from sakari_sync.flows.sync import sync_contacts
 from sakari_sync.stages.report import SyncReport
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -28,8 +29,9 @@ def bulk(params: SyncParameters) -> SyncParameters:
 
 
 def test_a_bulk_backfill_lands_the_same_contacts_with_per_row_outcomes(
-    params: SyncParameters, emulator
+    params: SyncParameters, emulator: Emulator
 ) -> None:
+    """Bulk mode lands the same contacts in three CSV requests; a full refresh then finds no drift."""
     report = run(bulk(params))
     assert report.load_mode == "bulk"
     assert (report.created, report.updated, report.rejected) == (4, 0, 3)
@@ -49,7 +51,7 @@ def test_a_bulk_backfill_lands_the_same_contacts_with_per_row_outcomes(
 
 
 def test_an_answer_that_cannot_be_matched_row_by_row_is_confirmed_by_reading_back(
-    params: SyncParameters, emulator
+    params: SyncParameters, emulator: Emulator
 ) -> None:
     """Sakari's older answer shape (row-less, Contact-shaped errors) never puts a contact under another
     row's outcome: every contact is read back by mobile, and a refused row stays refused."""

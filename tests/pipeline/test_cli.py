@@ -25,6 +25,7 @@ from sakari_emulator.config import EmulatorConfig
 from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from tests.pipeline.conftest import ROWS, write_rows
+from tests.support.credentials import DEMO_CREDENTIALS
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -91,9 +92,7 @@ def params_template(prefect_server: None) -> Iterator[dict[str, Any]]:
         save_sakari_block(
             "sakari-cli",
             base_url=emulator.url,
-            account_id="demo-account",
-            client_id="demo-client",
-            client_secret="demo-secret",
+            **DEMO_CREDENTIALS,
         )
         list_ids = {i["name"]: i["id"] for i in httpx.get(f"{emulator.url}/_emulator/lists").json()}
         yield {

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
 
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.flows.dask import sync_contacts_on_dask
 from sakari_sync.stages.report import SyncReport
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -29,7 +29,7 @@ def cluster() -> Iterator[LocalCluster]:
 
 
 def test_transform_pages_run_on_dask_with_the_same_outcome(
-    params: SyncParameters, emulator: EmulatorServer, cluster: LocalCluster
+    params: SyncParameters, emulator: Emulator, cluster: LocalCluster
 ) -> None:
     """Each of the 3 pages (7 rows, 3 a page) is a task on the cluster; Sakari gets the 4 valid winners."""
     on_dask = params.model_copy(update={"task_runner": "dask", "dask_address": cluster.scheduler_address})

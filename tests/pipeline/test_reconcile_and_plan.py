@@ -10,13 +10,12 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from sakari_client import SakariClient
 from sakari_client.models import ContactIn, MobileIn
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.flows.sync import reconcile_contacts, sync_contacts
 from sakari_sync.stages.report import SyncReport
 from tests.pipeline.conftest import BASE, ROWS, write_rows
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -28,11 +27,11 @@ def run(params: SyncParameters, **kwargs: Any) -> SyncReport:
     return report
 
 
-def sakari(emulator: EmulatorServer) -> dict[str, dict[str, Any]]:
+def sakari(emulator: Emulator) -> dict[str, dict[str, Any]]:
     return {c["mobile"]["number"]: c for c in httpx.get(f"{emulator.url}/_emulator/contacts").json()}
 
 
-def writes(emulator: EmulatorServer) -> int:
+def writes(emulator: Emulator) -> int:
     stats = httpx.get(f"{emulator.url}/_emulator/stats").json()
     return sum(
         r["count"]
@@ -41,9 +40,9 @@ def writes(emulator: EmulatorServer) -> int:
     )
 
 
-async def as_someone_in_sakari(emulator: EmulatorServer, action: str, mobile: str) -> None:
+async def as_someone_in_sakari(emulator: Emulator, action: str, mobile: str) -> None:
     """Edit or delete a contact through the API, as a person using Sakari's app would."""
-    async with SakariClient(emulator.url, "demo-account", "demo-client", "demo-secret") as client:
+    async with emulator.client() as client:
         contact = next(
             c for c in [c async for c in client.list_contacts()] if c.mobile and c.mobile.number == mobile
         )
@@ -57,7 +56,8 @@ async def as_someone_in_sakari(emulator: EmulatorServer, action: str, mobile: st
             )
 
 
-def test_a_contact_deleted_in_sakari_is_recreated(params: SyncParameters, emulator) -> None:
+def test_a_contact_deleted_in_sakari_is_recreated(params: SyncParameters, emulator: Emulator) -> None:
+    """Reconcile finds a contact deleted in Sakari missing and recreates it with its fields."""
     run(params)
     asyncio.run(as_someone_in_sakari(emulator, "delete", FR))
     assert FR not in sakari(emulator)
@@ -67,7 +67,9 @@ def test_a_contact_deleted_in_sakari_is_recreated(params: SyncParameters, emulat
     assert sakari(emulator)[FR]["lastName"] == "Zola"
 
 
-def test_a_contact_edited_in_sakari_is_reported_and_repaired(params: SyncParameters, emulator) -> None:
+def test_a_contact_edited_in_sakari_is_reported_and_repaired(
+    params: SyncParameters, emulator: Emulator
+) -> None:
     """A full read on the cadence (0 hours: every run) finds an edit no run touched, and undoes it."""
     params = params.model_copy(
         update={"reconcile": params.reconcile.model_copy(update={"full_read_every_hours": 0})}
@@ -82,7 +84,10 @@ def test_a_contact_edited_in_sakari_is_reported_and_repaired(params: SyncParamet
 
 
 @pytest.mark.parametrize("strategy", ["append", "core", "remove"])
-def test_a_blocked_contact_is_never_unblocked(params: SyncParameters, emulator, strategy: str) -> None:
+def test_a_blocked_contact_is_never_unblocked(
+    params: SyncParameters, emulator: Emulator, strategy: str
+) -> None:
+    """With any merge strategy a contact blocked in Sakari is suppressed, kept as opt-out, never unblocked."""
     params = params.model_copy(
         update={"sakari": params.sakari.model_copy(update={"merge_strategy": strategy})}
     )
@@ -103,7 +108,10 @@ def test_a_blocked_contact_is_never_unblocked(params: SyncParameters, emulator, 
     assert sakari(emulator)[FR]["blocked"]
 
 
-def test_dry_run_sends_nothing_and_matches_the_next_real_run(params: SyncParameters, emulator) -> None:
+def test_dry_run_sends_nothing_and_matches_the_next_real_run(
+    params: SyncParameters, emulator: Emulator
+) -> None:
+    """A dry run sends no write, and the creates and updates it plans are what the next real run does."""
     run(params)
     rows = [dict(r) for r in ROWS]
     rows[1] |= {"last_name": "Zola-Planned", "updated_at": BASE + dt.timedelta(days=1)}

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.flows.sync import sync_contacts
 from sakari_sync.stages.report import SyncReport
 from tests.pipeline.conftest import BASE, ROWS, write_rows
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -23,16 +23,19 @@ def run(params: SyncParameters, **kwargs: Any) -> SyncReport:
     return report
 
 
-def creates_sent(emulator: EmulatorServer) -> int:
+def creates_sent(emulator: Emulator) -> int:
     stats = httpx.get(f"{emulator.url}/_emulator/stats").json()
     return sum(r["count"] for r in stats["requests"] if r["method"] == "POST" and "contacts" in r["route"])
 
 
-def contacts_in_sakari(emulator: EmulatorServer) -> dict[str, dict[str, Any]]:
+def contacts_in_sakari(emulator: Emulator) -> dict[str, dict[str, Any]]:
     return {c["mobile"]["number"]: c for c in httpx.get(f"{emulator.url}/_emulator/contacts").json()}
 
 
-def test_first_run_sends_valid_winners_and_rejects_the_rest(params: SyncParameters, emulator) -> None:
+def test_first_run_sends_valid_winners_and_rejects_the_rest(
+    params: SyncParameters, emulator: Emulator
+) -> None:
+    """A first run creates the 4 valid winners with lists and attributes, and rejects 3 rows by reason."""
     report = run(params)
     assert (report.extracted, report.created, report.updated, report.unchanged) == (7, 4, 0, 0)
     assert report.rejected_by_reason == {"duplicate_mobile": 1, "missing_phone": 1, "invalid_phone": 1}
@@ -44,7 +47,8 @@ def test_first_run_sends_valid_winners_and_rejects_the_rest(params: SyncParamete
     assert sakari["+447400123456"]["attributes"]["signupDate"] == "2023-01-09"
 
 
-def test_rerun_without_change_sends_nothing(params: SyncParameters, emulator) -> None:
+def test_rerun_without_change_sends_nothing(params: SyncParameters, emulator: Emulator) -> None:
+    """A full refresh of an unchanged source sends no create or update and counts everything unchanged."""
     first = run(params)
     sent = creates_sent(emulator)
     second = run(params.model_copy(update={"full_refresh": True}))
@@ -53,7 +57,10 @@ def test_rerun_without_change_sends_nothing(params: SyncParameters, emulator) ->
     assert second.unchanged == first.created + first.updated
 
 
-def test_changes_new_rows_invalid_rows_and_blocked_contacts(params: SyncParameters, emulator) -> None:
+def test_changes_new_rows_invalid_rows_and_blocked_contacts(
+    params: SyncParameters, emulator: Emulator
+) -> None:
+    """Incremental run: changed row updated, new row created, bad row rejected, blocked contact suppressed."""
     run(params)
     httpx.post(f"{emulator.url}/_emulator/block", json={"mobile": "+4915123456789"}).raise_for_status()
     rows = [dict(r) for r in ROWS]
@@ -114,6 +121,7 @@ async def _server_view(flow_run_id: str) -> tuple[set[str], set[str]]:
 
 
 def test_the_run_its_task_runs_and_artifacts_are_on_the_server(params: SyncParameters) -> None:
+    """The flow run, its stage task runs and its summary, rejects and reconcile artifacts reach the server."""
     import time
 
     report = run(params)

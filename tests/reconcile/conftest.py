@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from sakari_sync.config import SyncParameters
-from tests.pipeline.conftest import BASE, emulator, list_ids, params, sakari_block, write_rows
+from tests.pipeline.conftest import BASE, list_ids, params, sakari_block, write_rows
 
-__all__ = ["emulator", "list_ids", "params", "sakari_block"]  # fixtures, found by name
+__all__ = ["list_ids", "params", "sakari_block"]  # fixtures, found by name
 
 CONTACTS = 450  # five pages of 100: three GETs cost less than listing
 

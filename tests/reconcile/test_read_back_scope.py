@@ -13,15 +13,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from sakari_client import SakariClient
 from sakari_client.models import ContactIn, MobileIn
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.flows.sync import reconcile_contacts, sync_contacts
 from sakari_sync.stages.report import SyncReport
 from sakari_sync.state.syncs import read_full_reconcile_at, write_full_reconcile_at
 from tests.pipeline.conftest import write_rows
 from tests.reconcile.conftest import CONTACTS, warehouse_rows
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -35,7 +34,7 @@ def run(params: SyncParameters) -> SyncReport:
     return report
 
 
-def requests(emulator: EmulatorServer) -> Counter[tuple[str, str]]:
+def requests(emulator: Emulator) -> Counter[tuple[str, str]]:
     """Requests the emulator has answered so far, by method and route (the token route included)."""
     counts: Counter[tuple[str, str]] = Counter()
     for row in httpx.get(f"{emulator.url}/_emulator/stats").json()["requests"]:
@@ -43,7 +42,7 @@ def requests(emulator: EmulatorServer) -> Counter[tuple[str, str]]:
     return counts
 
 
-def sent_during(emulator: EmulatorServer, action: Any) -> tuple[Any, Counter[tuple[str, str]]]:
+def sent_during(emulator: Emulator, action: Any) -> tuple[Any, Counter[tuple[str, str]]]:
     """What `action()` returns, and the requests Sakari received meanwhile."""
     before = requests(emulator)
     result = action()
@@ -60,7 +59,9 @@ def full_read_at(params: SyncParameters) -> dt.datetime | None:
     return read_full_reconcile_at(sa.create_engine(params.state_url), params.scope)
 
 
-def test_a_no_change_incremental_rerun_sends_no_request_at_all(big: SyncParameters, emulator) -> None:
+def test_a_no_change_incremental_rerun_sends_no_request_at_all(
+    big: SyncParameters, emulator: Emulator
+) -> None:
     """Bar 11: nothing changed, reconcile on: not a read, not a count, not even a token."""
     first = run(big)
     assert first.created == CONTACTS
@@ -75,7 +76,9 @@ def test_a_no_change_incremental_rerun_sends_no_request_at_all(big: SyncParamete
     assert report.reconcile["next_full_read"] is not None
 
 
-def test_a_run_that_changes_three_contacts_reads_back_those_three(big: SyncParameters, emulator) -> None:
+def test_a_run_that_changes_three_contacts_reads_back_those_three(
+    big: SyncParameters, emulator: Emulator
+) -> None:
     """Three updated of 450: three GETs, no listing, no count; what they find is reported."""
     run(big)
     write_rows(big.source.url or "", warehouse_rows(edited={7: "Seven", 70: "Seventy", 300: "Three"}))
@@ -120,7 +123,7 @@ def test_a_full_read_runs_when_the_cadence_is_due_and_its_time_is_stored(
     assert sum(sent.values()) == 0, "not due again for a day"
 
 
-def test_a_cadence_of_zero_reads_the_whole_account_every_run(big: SyncParameters, emulator) -> None:
+def test_a_cadence_of_zero_reads_the_whole_account_every_run(big: SyncParameters, emulator: Emulator) -> None:
     """0 hours: every run lists the account, even one that changed nothing."""
     every = with_cadence(big, 0)
     run(every)
@@ -128,9 +131,9 @@ def test_a_cadence_of_zero_reads_the_whole_account_every_run(big: SyncParameters
     assert (sent[LIST], report.reconcile and report.reconcile["scope"]) == (PAGES, "account")
 
 
-async def edit_in_sakari(emulator: EmulatorServer, delete: str, add: str) -> None:
+async def edit_in_sakari(emulator: Emulator, delete: str, add: str) -> None:
     """Delete one contact and add another through the API, as a person using Sakari's app would."""
-    async with SakariClient(emulator.url, "demo-account", "demo-client", "demo-secret") as client:
+    async with emulator.client() as client:
         found = await client.find_by_mobile(delete)
         assert found is not None
         await client.delete_contact(found.id or "")

@@ -1,14 +1,13 @@
-"""Fixtures for the reliability suite: the pipeline's block and params over an emulator that has every
-list the sample warehouse uses, and the Prefect API URL a `sakari-sync` subprocess must talk to."""
+"""Fixtures for the reliability suite: the pipeline's block and params over the shared `emulator`,
+given every list the sample warehouse uses, and the Prefect API URL a `sakari-sync` subprocess must
+talk to."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from sakari_emulator.config import EmulatorConfig
-from sakari_emulator.server import EmulatorServer
 from tests.pipeline.conftest import list_ids, params, sakari_block
 from tests.reliability.support import LISTS
 
@@ -16,10 +15,9 @@ __all__ = ["list_ids", "params", "sakari_block"]  # fixtures, found by name
 
 
 @pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    """The emulator over HTTP, faults off (tests switch them on), lists of the sample warehouse."""
-    with EmulatorServer(EmulatorConfig(port=0, lists=LISTS, seed=6)) as server:
-        yield server
+def emulator_options() -> dict[str, Any]:
+    """`emulator` over HTTP, faults off (tests switch them on), with the sample warehouse's lists."""
+    return {"kind": "http", "fresh": True, "lists": LISTS, "seed": 6}
 
 
 @pytest.fixture

@@ -24,10 +24,13 @@ from sakari_sync.stages.extract import iter_pages
 from sakari_sync.stages.report import SyncReport
 from sakari_sync.stages.transform import transform_chunk
 from tests.support.dedupe import split_winners
+from tests.support.emulator import Emulator
 
 LISTS = list(SEGMENTS)  # includes the pipeline fixtures' "newsletter" and "vip"
 CLI = str(Path(sys.executable).with_name("sakari-sync"))
 CONTACTS_ROUTE = "/v1/accounts/{accountId}/contacts"
+# The `emulator` fixture, or a server a test starts for itself: the helpers below need only its URL.
+AnyEmulator = Emulator | EmulatorServer
 
 
 def sample_params(
@@ -96,7 +99,7 @@ def expected_state(params: SyncParameters) -> dict[str, dict[str, Any]]:
     return {m: project(json.loads(p)) for m, p in zip(winners["mobile"], winners["payload"], strict=True)}
 
 
-def sakari_contacts(emulator: EmulatorServer) -> list[dict[str, Any]]:
+def sakari_contacts(emulator: AnyEmulator) -> list[dict[str, Any]]:
     """Every contact in the emulator's account, in creation order."""
     contacts: list[dict[str, Any]] = httpx.get(f"{emulator.url}/_emulator/contacts", timeout=30).json()
     return contacts
@@ -114,13 +117,14 @@ def differences(expected: dict[str, dict[str, Any]], contacts: list[dict[str, An
     }
 
 
-def emulator_stats(emulator: EmulatorServer) -> dict[str, Any]:
+def emulator_stats(emulator: AnyEmulator) -> dict[str, Any]:
+    """The emulator's request counts (`/_emulator/stats`)."""
     stats: dict[str, Any] = httpx.get(f"{emulator.url}/_emulator/stats", timeout=30).json()
     return stats
 
 
 def count_requests(
-    emulator: EmulatorServer, method: str, route: str = CONTACTS_ROUTE, status: int | None = None
+    emulator: AnyEmulator, method: str, route: str = CONTACTS_ROUTE, status: int | None = None
 ) -> int:
     """Requests the emulator answered for this method and route template (and status, if given)."""
     return sum(
@@ -130,12 +134,13 @@ def count_requests(
     )
 
 
-def creates(emulator: EmulatorServer) -> int:
+def creates(emulator: AnyEmulator) -> int:
     """Creates Sakari accepted (201), counting every re-send of the same contact."""
     return count_requests(emulator, "POST", status=201)
 
 
-def set_faults(emulator: EmulatorServer, **faults: Any) -> None:
+def set_faults(emulator: AnyEmulator, **faults: Any) -> None:
+    """Change the emulator's fault settings (`PATCH /_emulator/faults`)."""
     httpx.patch(f"{emulator.url}/_emulator/faults", json=faults, timeout=30).raise_for_status()
 
 

@@ -30,6 +30,7 @@ from sakari_sync.app.cli import main
 from sakari_sync.config import SyncParameters
 from tests.pipeline.conftest import ROWS, write_rows
 from tests.reliability.support import creates, write_config
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CREDENTIALS
 from tests.support.output import other_lines
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -99,8 +100,8 @@ CASES: dict[str, tuple[dict[str, Any], str, str | None]] = {
     ),
     "Sakari down": (
         {"sakari": {"block": "sakari-down", "retry_attempts": 2, "retry_timeout": 2}},
-        r"Sakari at http://127\.0\.0\.1:\d+/accounts/demo-account kept failing \(.*\) for 4 contacts in a "
-        r"row, .*check that Sakari is up",
+        rf"Sakari at http://127\.0\.0\.1:\d+/accounts/{re.escape(DEMO_ACCOUNT_ID)} kept failing \(.*\) "
+        r"for 4 contacts in a row, .*check that Sakari is up",
         None,
     ),
 }
@@ -124,8 +125,7 @@ def merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 def save_block(name: str, url: str, **changes: str) -> None:
     from sakari_sync.app.runner import save_sakari_block
 
-    creds = {"account_id": "demo-account", "client_id": "demo-client", "client_secret": "demo-secret"}
-    save_sakari_block(name, base_url=url, **(creds | changes))
+    save_sakari_block(name, base_url=url, **(DEMO_CREDENTIALS | changes))
 
 
 @pytest.fixture(scope="module")

@@ -17,30 +17,31 @@ from typing import Any
 import httpx
 import pytest
 
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from tests.pipeline.conftest import BASE, ROWS, write_rows
 from tests.reliability.support import count_requests, run_sync, sakari_contacts
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 FR = "+33612345678"  # row 2: lists newsletter and vip
 
 
-def writes(emulator: EmulatorServer) -> int:
+def writes(emulator: Emulator) -> int:
     """Every create, update and delete Sakari answered."""
     one = "/v1/accounts/{accountId}/contacts/{contactId}"
     return count_requests(emulator, "POST") + sum(count_requests(emulator, m, one) for m in ("PUT", "DELETE"))
 
 
-def contact(emulator: EmulatorServer, mobile: str) -> dict[str, Any]:
+def contact(emulator: Emulator, mobile: str) -> dict[str, Any]:
     return next(c for c in sakari_contacts(emulator) if c["mobile"]["number"] == mobile)
 
 
 @pytest.mark.parametrize("strategy", ["append", "core", "remove"])
 def test_a_blocked_contact_joins_no_list_and_gets_no_write_once_known(
-    params: SyncParameters, emulator: EmulatorServer, strategy: str
+    params: SyncParameters, emulator: Emulator, strategy: str
 ) -> None:
+    """A contact blocked by STOP joins no new list; once the sync knows the opt-out it sends it nothing."""
     params = params.model_copy(
         update={
             "source": params.source.model_copy(update={"chunk_size": 100}),

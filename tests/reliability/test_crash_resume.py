@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from tests.reliability.support import (
     CliRun,
@@ -35,6 +34,7 @@ from tests.reliability.support import (
     state_rows,
     write_config,
 )
+from tests.support.emulator import Emulator
 from tests.support.prefect_api import read_run
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
@@ -72,16 +72,15 @@ def staged_rows(params: SyncParameters) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def assert_like_an_uninterrupted_run(
-    expected: dict[str, dict[str, object]], emulator: EmulatorServer
-) -> None:
+def assert_like_an_uninterrupted_run(expected: dict[str, dict[str, object]], emulator: Emulator) -> None:
     diff = differences(expected, sakari_contacts(emulator))
     assert not any(diff.values()), {k: v[:5] for k, v in diff.items()}
 
 
 def test_killed_during_extract_the_next_run_sends_everything_once(
-    tmp_path: Path, emulator: EmulatorServer, sakari_block: str, list_ids: dict[str, str], api_url: str
+    tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str], api_url: str
 ) -> None:
+    """A run killed while staging pages sent nothing; the next run sends every contact exactly once."""
     params = crash_params(tmp_path, sakari_block, list_ids, chunk_size=50)  # eight pages to read
     expected = expected_state(params)
     run = CliRun(write_config(params, tmp_path / "sync.yaml"), cli_env(api_url, tmp_path))
@@ -94,8 +93,9 @@ def test_killed_during_extract_the_next_run_sends_everything_once(
 
 
 def test_killed_during_load_the_next_run_resends_at_most_the_batches_in_flight(
-    tmp_path: Path, emulator: EmulatorServer, sakari_block: str, list_ids: dict[str, str], api_url: str
+    tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str], api_url: str
 ) -> None:
+    """Killed mid-load: the next run takes the lock, marks the dead run crashed, resends at most 2 batches."""
     params = crash_params(tmp_path, sakari_block, list_ids, max_in_flight=16)
     expected = expected_state(params)
     set_faults(emulator, latency=0.3)  # about 50 creates a second
@@ -117,8 +117,9 @@ def test_killed_during_load_the_next_run_resends_at_most_the_batches_in_flight(
 
 
 def test_killed_during_reconcile_the_next_run_sends_nothing_again(
-    tmp_path: Path, emulator: EmulatorServer, sakari_block: str, list_ids: dict[str, str], api_url: str
+    tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str], api_url: str
 ) -> None:
+    """Killed in the read-back: outcomes kept, cursor unmoved; the next run sends nothing again."""
     params = crash_params(tmp_path, sakari_block, list_ids, max_in_flight=64)
     expected = expected_state(params)
     set_faults(emulator, latency=0.3)  # the read-back lists a page every 0.3 s
@@ -139,8 +140,9 @@ def test_killed_during_reconcile_the_next_run_sends_nothing_again(
 
 
 def test_a_second_run_of_the_same_sync_exits_with_one_line_and_nothing_is_sent_twice(
-    tmp_path: Path, emulator: EmulatorServer, sakari_block: str, list_ids: dict[str, str], api_url: str
+    tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str], api_url: str
 ) -> None:
+    """A second run of a sync already running exits 2 with one stderr line; no contact is sent twice."""
     params = sample_params(tmp_path, sakari_block, list_ids, rows=150, max_in_flight=2)
     expected = expected_state(params)
     config = write_config(params, tmp_path / "sync.yaml")

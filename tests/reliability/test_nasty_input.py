@@ -30,6 +30,7 @@ from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.stages.report import SyncReport
 from tests.reliability.support import creates, project, run_sync, sakari_contacts, state_rows
+from tests.support.credentials import DEMO_CREDENTIALS
 from tests.transform.nasty_rows import COLUMNS, MAPPING, PHONE, ROWS, cells_of
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -108,9 +109,7 @@ def nasty_run(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) ->
         save_sakari_block(
             "sakari-nasty",
             base_url=emulator.url,
-            account_id="demo-account",
-            client_id="demo-client",
-            client_secret="demo-secret",
+            **DEMO_CREDENTIALS,
         )
         list_ids = {i["name"]: i["id"] for i in httpx.get(f"{emulator.url}/_emulator/lists").json()}
         cells = [cells_of(i, row) for i, row in enumerate(ROWS)]
@@ -140,6 +139,7 @@ def expected_body(body: dict[str, Any], list_ids: dict[str, str]) -> dict[str, A
 
 
 def test_every_nasty_row_is_sent_with_its_fields_or_rejected_with_its_reason(nasty_run: NastyRun) -> None:
+    """Each nasty-corpus row reaches Sakari once with its expected fields, or is rejected with its reason."""
     report = nasty_run.report
     assert report.accounted() == report.extracted == len(ROWS) + 1, "every row read has one outcome"
     assert report.failed == 0

@@ -16,7 +16,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.sample_data import create_sample_warehouse, sample_mapping
 from tests.reliability.support import (
@@ -27,6 +26,7 @@ from tests.reliability.support import (
     sakari_contacts,
     write_config,
 )
+from tests.support.emulator import Emulator
 from tests.support.output import other_lines
 from tests.support.prefect_api import flow_run_id_of, read_events, read_run_when
 
@@ -81,7 +81,7 @@ def run_cli(params: SyncParameters, api_url: str, tmp_path: Path) -> tuple[int, 
     return done.returncode, report, done.stderr
 
 
-def refuse(emulator: EmulatorServer, mobiles: list[str]) -> None:
+def refuse(emulator: Emulator, mobiles: list[str]) -> None:
     for mobile in mobiles:
         rule = {"mobile": mobile, "status": 400, "code": REFUSAL, "message": "Refused for the test"}
         httpx.post(f"{emulator.url}/_emulator/rules", json=rule, timeout=10).raise_for_status()
@@ -90,7 +90,7 @@ def refuse(emulator: EmulatorServer, mobiles: list[str]) -> None:
 def test_refused_contacts_are_named_everywhere_and_the_next_plain_run_sends_them(
     tmp_path: Path,
     source_url: str,
-    emulator: EmulatorServer,
+    emulator: Emulator,
     sakari_block: str,
     list_ids: dict[str, str],
     api_url: str,
@@ -136,7 +136,7 @@ def test_refused_contacts_are_named_everywhere_and_the_next_plain_run_sends_them
 
 
 def test_one_wrong_list_id_stops_the_load_naming_the_list_and_the_fixed_run_delivers_everyone(
-    tmp_path: Path, emulator: EmulatorServer, sakari_block: str, list_ids: dict[str, str], api_url: str
+    tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str], api_url: str
 ) -> None:
     """One list id of five is wrong: contacts are accepted around the refusals, yet the load stops once
     the code repeats, with one line naming mapping.lists.ids and the list (exit 2). After the fix the
@@ -160,7 +160,7 @@ def test_one_wrong_list_id_stops_the_load_naming_the_list_and_the_fixed_run_deli
 
 
 def test_a_mapping_change_rereads_every_row_and_sends_only_what_changed(
-    tmp_path: Path, emulator: EmulatorServer, sakari_block: str, list_ids: dict[str, str], api_url: str
+    tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str], api_url: str
 ) -> None:
     """After a completed run, changing a setting that shapes what is sent (here the merge strategy, which
     changes no payload) makes the next plain run read every row again and say why; the ledger sends
@@ -187,7 +187,7 @@ def test_a_mapping_change_rereads_every_row_and_sends_only_what_changed(
 def test_a_row_without_a_key_is_rejected_and_every_other_row_is_sent(
     tmp_path: Path,
     source_url: str,
-    emulator: EmulatorServer,
+    emulator: Emulator,
     sakari_block: str,
     list_ids: dict[str, str],
     api_url: str,

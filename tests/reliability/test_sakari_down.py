@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.errors import SakariUnavailableError
 from sakari_sync.stages.breaker import FAILURES_TO_TRIP
 from tests.reliability.support import (
@@ -24,6 +23,8 @@ from tests.reliability.support import (
     set_faults,
     state_rows,
 )
+from tests.support.credentials import DEMO_ACCOUNT_ID
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -32,8 +33,9 @@ ATTEMPTS = 2
 
 
 def test_sakari_down_stops_the_run_after_its_retry_budget_and_the_next_run_sends_everything(
-    tmp_path: Path, emulator: EmulatorServer, sakari_block: str, list_ids: dict[str, str]
+    tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str]
 ) -> None:
+    """Sakari failing every request: the run stops within its retry budget; the next run sends everything."""
     params = sample_params(
         tmp_path,
         sakari_block,
@@ -50,7 +52,7 @@ def test_sakari_down_stops_the_run_after_its_retry_budget_and_the_next_run_sends
         run_sync(params)
     took = time.monotonic() - started
     message = str(stopped.value)
-    assert message.startswith(f"Sakari at {emulator.url}/accounts/demo-account kept failing ("), message
+    assert message.startswith(f"Sakari at {emulator.url}/accounts/{DEMO_ACCOUNT_ID} kept failing ("), message
     assert "stay pending for the next run: check that Sakari is up and reachable, then run again" in message
     assert took < 30, f"the run took {took:.0f} s to give up"
     tried = count_requests(emulator, "POST")

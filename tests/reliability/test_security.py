@@ -30,13 +30,14 @@ from cryptography.x509.oid import NameOID
 from sakari_client import SakariClient
 from sakari_client.errors import TransientError
 from sakari_client.models import ContactIn, MobileIn
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.app.explain import explain, log_debug_trace
 from sakari_sync.blocks.sakari import SakariCredentials
 from sakari_sync.config import SyncParameters
 from sakari_sync.errors import SakariAccessError
 from tests.pipeline.conftest import ROWS
 from tests.reliability.support import run_sync
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from tests.support.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -117,11 +118,12 @@ def everything_logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixt
 
 def test_a_sync_logged_at_debug_shows_no_secret_no_token_and_no_full_phone(
     params: SyncParameters,
-    emulator: EmulatorServer,
+    emulator: Emulator,
     everything_logged: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
+    """A DEBUG run's logs, errors, debug trace, report and server texts hold no secret, token or phone."""
     from prefect.logging.handlers import APILogWorker
 
     from sakari_sync.app.runner import save_sakari_block
@@ -141,8 +143,8 @@ def test_a_sync_logged_at_debug_shows_no_secret_no_token_and_no_full_phone(
     save_sakari_block(
         "sakari-wrong",
         base_url=emulator.url,
-        account_id="demo-account",
-        client_id="demo-client",
+        account_id=DEMO_ACCOUNT_ID,
+        client_id=DEMO_CLIENT_ID,
         client_secret=WRONG_SECRET,
     )
     wrong = params.model_copy(update={"sakari": params.sakari.model_copy(update={"block": "sakari-wrong"})})
@@ -159,13 +161,14 @@ def test_a_sync_logged_at_debug_shows_no_secret_no_token_and_no_full_phone(
     texts += asyncio.run(server_texts(since))
     assert tokens, "the emulator issued tokens"
     assert any(r.levelno == logging.DEBUG for r in everything_logged.records), "DEBUG was on"
-    secrets = {"demo-secret", WRONG_SECRET, *tokens} | source_phones()
+    secrets = {DEMO_CLIENT_SECRET, WRONG_SECRET, *tokens} | source_phones()
     leaks = {secret: text[:200] for text in texts for secret in secrets if secret in text}
     assert leaks == {}
     assert not any(re.search(r"eyJ[\w-]+\.[\w-]+\.", t) for t in texts), "no token of any kind"
 
 
 def test_the_client_refuses_plain_http_to_a_remote_host_unless_allowed() -> None:
+    """A block's client refuses plain http:// to a remote host unless `allow_insecure_http` is set."""
     creds = SakariCredentials(
         base_url="http://sakari.example.com", account_id="a", client_id="c", client_secret="s"
     )
@@ -216,6 +219,7 @@ class _Answer(http.server.BaseHTTPRequestHandler):
 
 
 def test_the_client_verifies_tls_and_sends_nothing_to_an_unknown_certificate(tmp_path: Path) -> None:
+    """The client refuses a self-signed certificate before sending anything, not even the token request."""
     cert_file, key_file = self_signed(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from sakari_emulator.server import EmulatorServer
 from sakari_sync.config import SyncParameters
 from sakari_sync.stages.report import SyncReport
 from tests.reliability.support import differences, expected_state, run_sync, sakari_contacts, sample_params
+from tests.support.emulator import Emulator
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
@@ -46,7 +46,7 @@ def edit(params: SyncParameters, *statements: str) -> None:
 
 
 def test_each_change_sends_exactly_the_contacts_whose_payload_changed(
-    tmp_path: Path, emulator: EmulatorServer, sakari_block: str, list_ids: dict[str, str]
+    tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str]
 ) -> None:
     """Unchanged rerun, unmapped column, mapped values, a mapping setting, a phone setting: each run
     sends exactly the changed payloads; Sakari ends as a fresh full transform says it should."""

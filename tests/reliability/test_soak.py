@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from sakari_emulator.server import EmulatorServer
 from tests.reliability.support import (
     differences,
     emulator_stats,
@@ -27,6 +26,7 @@ from tests.reliability.support import (
     sample_params,
     set_faults,
 )
+from tests.support.emulator import Emulator
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
@@ -63,11 +63,12 @@ def injected(stats: dict[str, Any]) -> dict[str, int]:
 
 def test_soak_every_valid_contact_lands_exactly_once_through_every_fault(
     tmp_path: Path,
-    emulator: EmulatorServer,
+    emulator: Emulator,
     sakari_block: str,
     list_ids: dict[str, str],
     record_testsuite_property: Callable[[str, object], None],
 ) -> None:
+    """Through 500s, 503s, 429s, drops and expiring tokens at once, every valid contact lands exactly once."""
     params = sample_params(tmp_path, sakari_block, list_ids, rows=ROWS, chunk_size=1000, batch_size=250)
     expected = expected_state(params)
     set_faults(emulator, **FAULTS)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sakari_emulator.server import EmulatorServer
 from tests.reliability.support import CliRun, cli_env, creates, sample_params, set_faults, write_config
+from tests.support.emulator import Emulator
 from tests.support.prefect_api import RunView, read_run
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
@@ -32,7 +32,7 @@ async def runs_since(since: dt.datetime) -> list[tuple[str, str]]:
 
 
 def test_a_long_run_tells_its_story_in_the_logs_and_progress_artifacts_while_it_runs(
-    tmp_path: Path, emulator: EmulatorServer, sakari_block: str, list_ids: dict[str, str], api_url: str
+    tmp_path: Path, emulator: Emulator, sakari_block: str, list_ids: dict[str, str], api_url: str
 ) -> None:
     """Mid-load, the run's Logs show each stage's counts and the load's progress artifact shows
     contacts sent of the total with a rate and an ETA; a second run gets a name of its own."""

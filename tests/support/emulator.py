@@ -11,10 +11,13 @@ whole test process and reset before reuse (no contacts, blocks, counts or rules;
 styles as configured), because starting and stopping one costs ~0.2 s. `fresh=True` gives a server
 of its own, stopped with the factory (for tests that need new ids or their own database file).
 
-Fixtures (bring them into a conftest with `from tests.support.emulator import make_emulator, ...`
-and list them in its `__all__`): `emulator_servers` (the pool), `emulator_factory`,
-`emulator_kind` (asgi, then http) and `make_emulator` (the factory bound to that kind, so each test
-runs against both).
+This module is a pytest plugin (tests/conftest.py lists it in `pytest_plugins`), so its fixtures
+are everywhere: `emulator_servers` (the pool), `emulator_factory`, `emulator_kind` (asgi, then
+http) and `make_emulator` (the factory bound to that kind, so each test runs against both), and
+`emulator`, the one emulator a suite's tests share, started as the `emulator_options` fixture says.
+A suite overrides `emulator_options` in its conftest (parametrize it to run each test on several
+kinds); the default is a server of its own over real HTTP with lists "newsletter" and "vip", as the
+pipeline's test warehouse uses.
 """
 
 from __future__ import annotations
@@ -29,18 +32,20 @@ import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
+from sakari_client import SakariClient
 from sakari_emulator.app import create_app
-from sakari_emulator.config import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig
+from sakari_emulator.config import EmulatorConfig
 from sakari_emulator.models import EmulatorBackend
 from sakari_emulator.routes import CONTACT as CONTACT_ROUTE
 from sakari_emulator.routes import CONTACTS as CONTACTS_ROUTE
 from sakari_emulator.routes import TOKEN as TOKEN_ROUTE
 from sakari_emulator.server import EmulatorServer
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 __all__ = [
-    "CONTACTS_PATH", "CONTACTS_ROUTE", "CONTACT_ROUTE", "DEMO_ACCOUNT_ID", "DEMO_CLIENT_ID",
-    "DEMO_CLIENT_SECRET", "IN_PROCESS_URL", "TOKEN_REQUEST", "TOKEN_ROUTE", "Emulator",
-    "EmulatorFactory", "Kind", "MakeEmulator", "ServerPool", "emulator_factory", "emulator_kind",
+    "CONTACTS_PATH", "CONTACTS_ROUTE", "CONTACT_ROUTE", "IN_PROCESS_URL", "PIPELINE_LISTS",
+    "TOKEN_REQUEST", "TOKEN_ROUTE", "Emulator", "EmulatorFactory", "Kind", "MakeEmulator",
+    "ServerPool", "emulator", "emulator_factory", "emulator_kind", "emulator_options",
     "emulator_servers", "make_emulator",
 ]  # fmt: skip
 
@@ -53,6 +58,8 @@ TOKEN_REQUEST = {
 CONTACTS_PATH = f"/v1/accounts/{DEMO_ACCOUNT_ID}/contacts"
 # A loopback URL for in-process emulators: clients that insist on https for remote hosts accept it.
 IN_PROCESS_URL = "http://127.0.0.1"
+# The lists the pipeline's test warehouse puts contacts in (its `segments` column).
+PIPELINE_LISTS = ["newsletter", "vip"]
 
 
 @dataclass
@@ -61,8 +68,8 @@ class Emulator:
 
     `http` is a plain `httpx.AsyncClient` at `url` (made on first use, closed by the factory);
     `login()` puts a bearer token on it. The inspection helpers call the `/_emulator/` routes.
-    Sync tests can read and drive the state directly through `backend` in both kinds. (`client` is
-    left free for a suite's own `SakariClient` builder.)
+    Sync tests can read and drive the state directly through `backend` in both kinds; `client()`
+    builds a `SakariClient` logged in with the emulator's credentials.
     """
 
     kind: Kind
@@ -90,6 +97,10 @@ class Emulator:
             "client_id": config.client_id,
             "client_secret": config.client_secret,
         }
+
+    def client(self, **kwargs: Any) -> SakariClient:
+        """A `SakariClient` for this emulator (its transport, its credentials unless `kwargs` say)."""
+        return SakariClient(self.url, **{**self.credentials, "transport": self.transport, **kwargs})
 
     @property
     def contacts_path(self) -> str:
@@ -264,7 +275,7 @@ class EmulatorFactory:
 
 
 MakeEmulator = Callable[..., Emulator]
-# One pool per test process, whichever conftests bring the fixtures in.
+# One pool per test process (the plugin is loaded once).
 _POOL = ServerPool()
 
 
@@ -298,3 +309,15 @@ def make_emulator(emulator_factory: EmulatorFactory, emulator_kind: Kind) -> Mak
         return emulator_factory.start(emulator_kind, **overrides)
 
     return make
+
+
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    """How `emulator` starts: `kind`, `fresh` and `EmulatorConfig` fields (suites override this)."""
+    return {"kind": "http", "fresh": True, "lists": list(PIPELINE_LISTS)}
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def emulator(emulator_factory: EmulatorFactory, emulator_options: dict[str, Any]) -> Emulator:
+    """The suite's emulator, as its `emulator_options` say; stopped after the test."""
+    return emulator_factory.start(**emulator_options)

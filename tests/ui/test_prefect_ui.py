@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from sakari_sync.app.prefect_server import PrefectServer, ensure_server
+from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -154,12 +155,12 @@ def slow_run(ui_server: PrefectServer, tmp_path: Path) -> Iterator[subprocess.Po
     from sakari_emulator.server import EmulatorServer
     from sakari_sync.sample_data import SEGMENTS, create_sample_warehouse, sample_mapping
 
-    env = os.environ | {"PREFECT_API_URL": ui_server.api_url, "SAKARI_CLIENT_SECRET": "demo-secret"}
+    env = os.environ | {"PREFECT_API_URL": ui_server.api_url, "SAKARI_CLIENT_SECRET": DEMO_CLIENT_SECRET}
     env.pop("PREFECT_UI_URL", None)
     with EmulatorServer(EmulatorConfig(port=0, lists=list(SEGMENTS), latency=0.06)) as emulator:
         subprocess.run(
             [SAKARI_SYNC, "blocks", "save", "--name", "sakari-ui", "--base-url", emulator.url,
-             "--account-id", "demo-account", "--client-id", "demo-client"],
+             "--account-id", DEMO_ACCOUNT_ID, "--client-id", DEMO_CLIENT_ID],
             env=env, check=True, capture_output=True, timeout=120,
         )  # fmt: skip
         lists = {i["name"]: i["id"] for i in httpx.get(f"{emulator.url}/_emulator/lists").json()}
