@@ -1,5 +1,6 @@
-"""BENCHMARKS.md: the machine, the sizes, how each case measures, the table of `python -m bench` and
-the section of `python -m bench --large N`, each run rewriting only its own part."""
+"""BENCHMARKS.md: the machine, the sizes, how each case measures, the table of `python -m bench`, the
+section of `python -m bench --large N`, and the closing notes people write: each run rewrites only
+its own part, and no run touches the notes."""
 
 from __future__ import annotations
 
@@ -12,12 +13,19 @@ from bench.cases import NAIVE_LATENCY
 from bench.figures import Figure, table
 from bench.runs import Sizes
 
-LARGE_START, LARGE_END = "<!-- python -m bench --large: start -->", "<!-- python -m bench --large: end -->"
-_NO_LARGE = f"""{LARGE_START}
+LARGE = ("<!-- python -m bench --large: start -->", "<!-- python -m bench --large: end -->")
+NOTES = ("<!-- notes, written by hand: start -->", "<!-- notes, written by hand: end -->")
+_NO_LARGE = f"""{LARGE[0]}
 ## Large run
 
 Not run yet: `python -m bench --large 1000000` writes its figures here.
-{LARGE_END}"""
+{LARGE[1]}"""
+_NO_NOTES = f"""{NOTES[0]}
+## Notes
+
+Nothing yet: what changed between runs (before and after, and the profile that guided it) goes
+here, by hand, between these markers; `python -m bench` keeps it.
+{NOTES[1]}"""
 
 
 def as_json(figures: list[Figure], machine: dict[str, str], sizes: Sizes, seconds: float) -> dict[str, Any]:
@@ -33,7 +41,7 @@ def write_markdown(
     path: Path, figures: list[Figure], machine: dict[str, str], sizes: Sizes, seconds: float, command: str
 ) -> None:
     """Write BENCHMARKS.md: how to run, the table, the machine, the sizes and how each case measures;
-    the large run's section, if the file has one, is kept as it is."""
+    the large run's section and the notes, if the file has them, are kept as they are."""
     machine_lines = "\n".join(f"| {k} | {v} |" for k, v in machine.items())
     size_lines = "\n".join(f"| {k} | {v:,} |" for k, v in asdict(sizes).items())
     text = _TEMPLATE.format(
@@ -42,7 +50,8 @@ def write_markdown(
         machine=machine_lines,
         sizes=size_lines,
         table=table(figures),
-        large=_large_section(path) or _NO_LARGE,
+        large=_section(path, LARGE) or _NO_LARGE,
+        notes=_section(path, NOTES) or _NO_NOTES,
         latency=NAIVE_LATENCY * 1000,
     )
     path.write_text(text, encoding="utf-8")
@@ -53,8 +62,8 @@ def write_large_section(
 ) -> None:
     """Put the large run's figures into BENCHMARKS.md's own section for them, leaving the rest."""
     section = _LARGE_TEMPLATE.format(
-        start=LARGE_START,
-        end=LARGE_END,
+        start=LARGE[0],
+        end=LARGE[1],
         rows=sizes.initial,
         small=sizes.memory_small,
         command=command,
@@ -64,19 +73,19 @@ def write_large_section(
         table=table(figures),
     )
     old = path.read_text(encoding="utf-8") if path.exists() else f"# Benchmarks\n\n{_NO_LARGE}\n"
-    current = _large_section(path) or _NO_LARGE
+    current = _section(path, LARGE) or _NO_LARGE
     if current not in old:
         old = f"{old.rstrip()}\n\n{_NO_LARGE}\n"
     path.write_text(old.replace(current, section), encoding="utf-8")
 
 
-def _large_section(path: Path) -> str | None:
-    """The large run's section of the file at `path`, markers included, if it has one."""
+def _section(path: Path, markers: tuple[str, str]) -> str | None:
+    """The section between `markers` of the file at `path`, markers included, if it has one."""
     if not path.exists():
         return None
     text = path.read_text(encoding="utf-8")
-    start, end = text.find(LARGE_START), text.find(LARGE_END)
-    return text[start : end + len(LARGE_END)] if 0 <= start < end else None
+    start, end = text.find(markers[0]), text.find(markers[1])
+    return text[start : end + len(markers[1])] if 0 <= start < end else None
 
 
 _TEMPLATE = """\
@@ -173,6 +182,8 @@ up to `sakari_sync.sample_data.max_sample_rows()` (about 3 million rows), the mo
   refresh) with reconcile on and its default cadence: the first reads the whole account, since none
   was ever read; the second, with nothing new in the source, is the one measured: every request the
   emulator answered during it, any method and route, the token's aside.
+
+{notes}
 """
 
 

@@ -54,9 +54,13 @@ def test_bench_at_200_rows_reports_every_figure_and_sends_only_what_changed(
 ) -> None:
     """`python -m bench --rows 200 --json` runs every case against its own emulator and the test
     Prefect server and writes the Markdown table; its correctness figures hold (a rerun sends
-    nothing, a change sends exactly the changed payloads, a quiet run sends no request). Then
-    `--large 300` writes its own section and leaves the table as it was."""
+    nothing, a change sends exactly the changed payloads, a quiet run sends no request), keeping
+    the notes written by hand. Then `--large 300` writes its own section and leaves the rest."""
+    from bench.report import NOTES
+
     output = tmp_path / "BENCHMARKS.md"
+    notes = f"{NOTES[0]}\n## Notes\n\nBefore and after, by hand.\n{NOTES[1]}"
+    output.write_text(f"# Benchmarks\n\nAn older table.\n\n{notes}\n", encoding="utf-8")
     result = _bench("--rows", "200", "--output", str(output))
     figures = {(f["case"], f["figure"]): f for f in result["figures"]}
     assert {case for case, _ in figures} == CASES
@@ -72,6 +76,8 @@ def test_bench_at_200_rows_reports_every_figure_and_sends_only_what_changed(
     text = output.read_text(encoding="utf-8")
     assert "| cores |" in text
     assert "| 11 quiet run |" in text
+    assert "An older table." not in text
+    assert notes in text, "the notes written by hand were kept"
     table = text.split("## Results", 1)[1].split("<!--", 1)[0]
 
     large = _bench("--large", "300", "--output", str(output))
@@ -81,3 +87,4 @@ def test_bench_at_200_rows_reports_every_figure_and_sends_only_what_changed(
     assert "## 300 rows" in rewritten
     assert "`python -m bench --large 300`" in rewritten
     assert table in rewritten, "the --large run left the main table as it was"
+    assert notes in rewritten
