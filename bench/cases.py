@@ -1,136 +1,71 @@
-"""The cases of the performance issue, each returning its figures (see BENCHMARKS.md for the table).
+"""The cases of the performance issue, each returning its raw results (see BENCHMARKS.md for the table).
 
-Every pipeline run is a real `sync-contacts` flow run against a Prefect server, in a child process
-(`bench.child`), reading a sample warehouse (`create_sample_warehouse`) with `full_refresh` on (a
-rerun reads every row again and must find nothing to send) and reconcile off (the cases measure
-extract, transform, staging and load; the read-back is a separate cost).
+The runs, the sizes and the sync they run are in `bench.runs`; the baselines in `bench.baselines`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
+import shutil
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from bench.baselines import parse_phones_bare, post_bare, run_naive_script
-from bench.child import BLOCK, MARKER
-from bench.services import Emulator
+from bench.baselines import parse_phones_bare, post_bare, read_bare, run_naive_script
+from bench.runs import CONCURRENCY, Bench
 from sakari_sync.config import SyncParameters
-from sakari_sync.sample_data import create_sample_warehouse, mutate_sample_warehouse, sample_mapping
+from sakari_sync.sample_data import mutate_sample_warehouse, sample_url
 from sakari_sync.stages.extract import iter_pages
 from sakari_sync.stages.transform import transform_chunk
 from sakari_sync.state.schema import ledger
 
-CONCURRENCY = 16  # the pipeline's default max_in_flight, and the bare client's workers
 NAIVE_LATENCY = 0.05  # seconds per answer in the naive comparison: a hosted API's round trip
-
-
-@dataclass
-class Sizes:
-    """Rows per case, derived from `--rows` (the large size: the 100k of the issue by default)."""
-
-    rows: int
-    initial: int  # the initial sync / rerun / 1 % change / memory-large warehouse
-    memory_small: int
-    bare: int  # payloads the bare client posts
-    latency_sync: int  # pipeline rows in the naive comparison
-    naive: int  # rows the naive script sends (it is slow; its rate is what counts)
-    limited: int  # rows in each rate-limit case
-    chunk: int
-    batch: int
-
-    @classmethod
-    def for_rows(cls, rows: int) -> Sizes:
-        return cls(
-            rows=rows,
-            initial=rows,
-            memory_small=max(rows // 10, 50),
-            bare=max(min(rows // 10, 10_000), 50),
-            latency_sync=max(min(rows // 20, 5_000), 50),
-            naive=max(min(rows // 200, 300), 20),
-            limited=max(min(rows // 25, 3_500), 50),
-            chunk=min(max(rows // 10, 100), 10_000),
-            batch=min(max(rows // 50, 50), 2_000),
-        )
-
-
-@dataclass
-class Bench:
-    """What the cases share: the emulator, a work folder, the sizes, and the figures so far."""
-
-    emulator: Emulator
-    folder: Path
-    sizes: Sizes
-    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
-    runs: int = 0
-
-    def params(self, source_url: str, state_name: str, **sakari: Any) -> SyncParameters:
-        """The sync the benchmarks run: every sample column mapped, as in the demo."""
-        return SyncParameters.model_validate(
-            {
-                "name": "bench",
-                "source": {
-                    "url": source_url,
-                    "table": "contacts",
-                    "key_column": "id",
-                    "cursor_column": "updated_at",
-                    "chunk_size": self.sizes.chunk,
-                },
-                "mapping": sample_mapping(self.emulator.list_ids),
-                "sakari": {"block": BLOCK, "batch_size": self.sizes.batch, "max_in_flight": CONCURRENCY}
-                | sakari,
-                "reconcile": {"enabled": False},
-                "state_url": f"sqlite:///{self.folder / state_name}",
-                "full_refresh": True,
-            }
-        )
-
-    def warehouse(self, name: str, rows: int) -> str:
-        return create_sample_warehouse(self.folder / name, rows=rows)
-
-    def sync(self, params: SyncParameters) -> dict[str, Any]:
-        """Run the flow in a child process; its report, wall seconds, peak RSS and POSTs sent."""
-        before = sum(self.emulator.counts().values())
-        command = [sys.executable, "-m", "bench.child", params.model_dump_json(), self.emulator.url]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        lines = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
-        if done.returncode != 0 or not lines:
-            raise RuntimeError(f"the benchmark sync failed ({done.returncode}):\n{done.stderr[-3000:]}")
-        result: dict[str, Any] = json.loads(lines[-1].removeprefix(MARKER))
-        result["posts"] = sum(self.emulator.counts().values()) - before
-        self.runs += 1
-        return result
+BULK_COPY = "bulk.db"  # the large warehouse as the initial sync read it, for the bulk backfill (case 10)
 
 
 def case_initial_rerun_change(bench: Bench) -> dict[str, Any]:
-    """The large warehouse: initial sync, no-change rerun, then 1 % of rows changed (cases 1, 5, 6, 7)."""
+    """The large warehouse: initial sync, no-change rerun and a bare read of its rows (cases 1, 1b, 5,
+    7, 9), then 1 % of rows changed (case 6), then two incremental runs with reconcile on (case 11)."""
     sizes = bench.sizes
     source = bench.warehouse("large.db", sizes.initial)
     params = bench.params(source, "large-state.db")
     bench.emulator.configure()
     initial = bench.sync(params)
     rerun = bench.sync(params)
+    read_seconds, read_rows = read_bare(source, sizes.chunk)
+    shutil.copyfile(bench.folder / "large.db", bench.folder / BULK_COPY)
     before = expected_hashes(params)
     mutation = mutate_sample_warehouse(source, changes=max(sizes.initial // 100, 1), seed=1)
     after = expected_hashes(params)
     changed = sum(1 for mobile, digest in after.items() if before.get(mobile) != digest)
     change = bench.sync(params)
+    # The first run with reconcile on reads the whole account (none was ever read); the next one,
+    # with nothing new in the source, is the quiet run a schedule repeats all day.
+    scheduled = bench.params(source, "large-state.db", incremental=True, reconcile=True)
+    first_reconciled = bench.sync(scheduled)
+    quiet = bench.sync(scheduled)
     return {
         "initial": initial,
         "rerun": rerun,
+        "read": {"seconds": read_seconds, "rows": read_rows},
         "change": change,
         "rows_edited": len(mutation.updated) + len(mutation.inserted) + (mutation.invalidated is not None),
         "payloads_changed": changed,
+        "first_reconciled": first_reconciled,
+        "quiet": quiet,
         "payloads": _synced_payloads(params, sizes.bare),
     }
+
+
+def case_bulk(bench: Bench) -> dict[str, Any]:
+    """First load of the large warehouse (as the initial sync read it) by CSV uploads, to an emptied
+    emulator with a fresh state database (case 10). Lists are not mapped: a CSV cannot assign them,
+    and contacts with lists would go one by one."""
+    source = sample_url(bench.folder / BULK_COPY)
+    bench.emulator.configure()
+    return bench.sync(bench.params(source, "bulk-state.db", lists=False, load_mode="bulk"))
 
 
 def expected_hashes(params: SyncParameters) -> dict[str, str]:

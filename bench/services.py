@@ -27,6 +27,7 @@ import httpx
 from sakari_sync.sample_data import SEGMENTS
 
 CONTACTS_ROUTE = "/v1/accounts/{accountId}/contacts"
+TOKEN_ROUTE = "/oauth2/token"  # noqa: S105 - a route, not a password
 FAULTS_OFF: dict[str, Any] = {"rate_limit": None, "retry_after": True, "latency": 0.0, "latency_jitter": 0.0}
 
 
@@ -51,6 +52,11 @@ class Emulator:
             if row["method"] == method and row["route"] == route:
                 found[int(row["status"])] = found.get(int(row["status"]), 0) + int(row["count"])
         return found
+
+    def requests(self) -> int:
+        """API requests answered so far, of any method, route and status, token requests aside."""
+        stats = httpx.get(f"{self.url}/_emulator/stats", timeout=60).json()
+        return sum(int(row["count"]) for row in stats["requests"] if row["route"] != TOKEN_ROUTE)
 
     def created_span(self) -> tuple[int, float]:
         """(contacts, seconds between the first and the last one's creation), by the emulator's clock."""
