@@ -4,16 +4,19 @@ Prefect tasks) and `sakari_sync/stages/` (the logic); this module only sequences
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any, cast
 
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
+from prefect.context import SyncClientContext
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_UI_URL
 from prefect.states import Completed
 
 from sakari_sync.config import SyncParameters
 from sakari_sync.errors import ContactsPendingError
+from sakari_sync.progress import StageProgress
 from sakari_sync.run import Run, close_run, open_run
 from sakari_sync.stages.fingerprint import Skipper
 from sakari_sync.stages.plan import planned_outcomes
@@ -45,6 +48,13 @@ def run_name() -> str:
 @flow(name="sync-contacts", flow_run_name=run_name, log_prints=False)
 async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncReport:
     """Bring Sakari in step with the source: send new and changed contacts, read back, report every row."""
+    # One sync Prefect client for every sync task run of this flow run: without it each task run
+    # builds its own, and its TLS context (about 45 ms of loading CA certificates, even for http://).
+    with SyncClientContext.get_or_create():
+        return await _sync(params, dry_run)
+
+
+async def _sync(params: SyncParameters, dry_run: bool) -> SyncReport:
     run = await open_run(params, dry_run=dry_run, run_id=_short_id(), flow_run_id=_flow_run_id())
     await crash_dead_run(run.took_over, run.run_id)
     progress = RunProgress()
@@ -62,7 +72,11 @@ async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncRe
             run.ledger.forget_pending(staged.gone)
         full_read = run.cursor is None and not dry_run
         plan, rejects, fields = plan_load(
-            run.staging, run.ledger, run.run_id, full_read=full_read, remember=not dry_run
+            run.staging,
+            run.ledger,
+            run.run_id,
+            full_read=full_read,
+            remember=bool(staged.fingerprinted) and not dry_run,
         )
         run.report.add_rejects(rejects)
         run.report.field_issues_by_reason = fields
@@ -86,6 +100,9 @@ async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncRe
 
 
 async def _load_and_reconcile(run: Run, pending: int, progress: RunProgress) -> None:
+    if not pending and not run.params.reconcile.enabled:  # nothing to send or read: no block, no client
+        await progress.update(StageProgress("load", 0, 0, "contacts", time.monotonic(), finished=True))
+        return
     client, endpoint = await open_client(run.params.sakari, run.state)
     async with client:
         loaded = await load_changes(

@@ -18,6 +18,7 @@ from sakari_sync.stages.fingerprint import Skipper
 from sakari_sync.stages.shard import select_shard
 from sakari_sync.stages.transform import TransformResult
 from sakari_sync.state.ledger import Ledger
+from sakari_sync.state.schema import FINGERPRINT
 from sakari_sync.state.staging import PlanCounts, Staging
 from sakari_sync.tasks.extract import read_source
 from sakari_sync.tasks.report import RunProgress
@@ -33,6 +34,7 @@ class Staged:
     max_cursor: Any
     gone: set[str]
     skipped: int
+    fingerprinted: int  # transformed rows staged with a row fingerprint (the ledger may keep it)
 
 
 @task(name="stage-page", task_run_name="stage-page-{page_no}", cache_policy=NO_CACHE)
@@ -56,7 +58,7 @@ async def stage_source(
     """Read the source from `cursor` (None: everything) and the rows of `pending` keys, transform them
     (but the rows `skipper` finds unchanged) and stage this shard's rows."""
     started = time.monotonic()
-    extracted = valid = rejected = skipped = 0
+    extracted = valid = rejected = skipped = fingerprinted = 0
     max_cursor: Any = None
     gone = set(pending)
     pages = read_source(source, params.source, cursor, gone)
@@ -67,6 +69,7 @@ async def stage_source(
         valid += len(result.valid) + split.known
         rejected += len(result.rejects)
         skipped += split.known
+        fingerprinted += int(result.valid[FINGERPRINT].notna().sum()) if FINGERPRINT in result.valid else 0
         if page.max_cursor is not None and (max_cursor is None or page.max_cursor > max_cursor):
             max_cursor = page.max_cursor
         counts = {
@@ -80,7 +83,7 @@ async def stage_source(
     await progress.update(
         StageProgress("extract", extracted, extracted, "rows", started, counts, finished=True)
     )
-    return Staged(extracted, max_cursor, gone, skipped)
+    return Staged(extracted, max_cursor, gone, skipped, fingerprinted)
 
 
 @task(name="plan-load", task_run_name="plan-load", cache_policy=NO_CACHE)

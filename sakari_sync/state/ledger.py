@@ -172,7 +172,11 @@ class Ledger:
         with self.engine.begin() as conn:
             result = conn.execute(
                 ledger.update()
-                .where(ledger.c.sync_name == self.sync_name, ledger.c.mobile.not_in(present))
+                .where(
+                    ledger.c.sync_name == self.sync_name,
+                    ledger.c.status != str(LedgerStatus.ABSENT),
+                    ledger.c.mobile.not_in(present),
+                )
                 .values(status=str(LedgerStatus.ABSENT), updated_at=now())
             )
         return int(result.rowcount or 0)

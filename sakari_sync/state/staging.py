@@ -77,8 +77,17 @@ class Staging:
         with self.engine.begin() as conn:
             columns = ["run_id", "source_key", "source_fingerprint", "cursor_sort"]
             insert_rows(conn, probe, columns, [(run_id, *row) for row in rows])
+            before = conn.execute(sa.select(sa.func.coalesce(sa.func.max(staging.c.id), 0))).scalar_one()
             conn.execute(_STAGE_KNOWN, values)
-            known = conn.execute(_KNOWN_KEYS, values).scalars().all()
+            known = (
+                conn.execute(  # the rows just staged: this run's without a payload, past `before`
+                    sa.select(staging.c.source_key).where(
+                        staging.c.id > before, staging.c.run_id == run_id, staging.c.payload == ""
+                    )
+                )
+                .scalars()
+                .all()
+            )
             conn.execute(probe.delete().where(probe.c.run_id == run_id))
         return set(known)
 
@@ -110,8 +119,14 @@ class Staging:
             .limit(1)
             .scalar_subquery()
         )
+        shared = (  # the mobiles staged more than once: one pass over the (run_id, mobile) index
+            sa.select(staging.c.mobile)
+            .where(staging.c.run_id == run_id)
+            .group_by(staging.c.mobile)
+            .having(sa.func.count() > 1)
+        )
         losers = sa.select(s.c.id, s.c.source_key, s.c.mobile, better.label("winner")).where(
-            s.c.run_id == run_id, better.is_not(None)
+            s.c.run_id == run_id, s.c.mobile.in_(shared), better.is_not(None)
         )
         with self.engine.begin() as conn:
             found = conn.execute(losers).all()
@@ -184,15 +199,22 @@ class Staging:
         )
 
     def count_plan(self, run_id: str) -> PlanCounts:
-        """How many winners there are, and how many need sending."""
+        """How many winners there are, and how many need sending. Rows staged as the ledger holds them
+        (no payload) are never pending: their contact was synced, with this hash, when they were staged;
+        only the transformed winners are compared with the ledger."""
         sub = (
             self._winners_with_ledger(run_id)
+            .where(staging.c.payload != "")
             .add_columns(sa.case((self._pending(), 1), else_=0).label("pending"))
             .subquery()
         )
         q = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sub.c.pending), 0)).select_from(sub)
+        known = sa.select(sa.func.count()).where(
+            staging.c.run_id == run_id, staging.c.is_winner.is_(True), staging.c.payload == ""
+        )
         with self.engine.connect() as conn:
             winners, pending = conn.execute(q).one()
+            winners += conn.execute(known).scalar_one()
         return PlanCounts(int(winners), int(pending))
 
     def iter_changes(self, run_id: str, batch_size: int) -> Iterator[list[Change]]:
@@ -316,7 +338,6 @@ _STAGE_KNOWN = sa.text(
     "is_winner, source_fingerprint) SELECT l.sync_name, p.run_id, p.source_key, l.mobile, p.cursor_sort, '', "
     f"l.payload_hash, TRUE, p.source_fingerprint {_KNOWN}"
 )
-_KNOWN_KEYS = sa.text(f"SELECT p.source_key {_KNOWN}")
 
 
 def duplicate_detail(winner_key: str) -> str:
