@@ -65,9 +65,9 @@ async def stage_source(
     for page_no, (page, split, transformed) in enumerate(transform_pages(pages, params, skipper)):
         result, kept = select_shard(transformed, params)
         stage_page(staging, run_id, result, page_no)
-        extracted += kept + split.known
+        extracted += kept + split.known + split.rejected
         valid += len(result.valid) + split.known
-        rejected += len(result.rejects)
+        rejected += len(result.rejects) + split.rejected
         skipped += split.known
         fingerprinted += int(result.valid[FINGERPRINT].notna().sum()) if FINGERPRINT in result.valid else 0
         if page.max_cursor is not None and (max_cursor is None or page.max_cursor > max_cursor):
@@ -94,6 +94,7 @@ def plan_load(
     rows and the fields left out, by reason. After a full read, mobiles no source row claims any more
     are marked absent; with `remember`, the ledger keeps the row fingerprints of unchanged contacts."""
     staging.resolve_duplicates(run_id)
+    staging.drop_older_rejects(run_id)  # this run's are all staged: the last run's are not needed
     if full_read:
         ledger.mark_absent(staging.winning_mobiles(run_id))
     if remember:

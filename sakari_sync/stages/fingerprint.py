@@ -114,20 +114,26 @@ def _hashable(column: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class Split:
-    """A page cut in two: the rows still to transform, and how many rows were staged as the ledger holds
-    them; `prints` holds the row fingerprint of each key (None for a key the page holds twice, which is
-    never skipped)."""
+    """A page cut in two: the rows still to transform, how many rows were staged as the ledger holds
+    them, and how many rejected as the last run rejected them; `prints` holds the row fingerprint of
+    each key (None for a key the page holds twice, which is never skipped)."""
 
     rest: pd.DataFrame
     known: int
     prints: dict[str, str | None]
+    rejected: int = 0  # of the rows not to transform, those whose reject the last run left
 
     def fingerprint(self, result: TransformResult) -> TransformResult:
-        """The transform's result with the fingerprint of each valid row, except rows whose payload
-        left a field out: those are transformed every run, so their field issues are reported again."""
+        """The transform's result with the fingerprint of each valid row and each rejected one, except
+        rows whose payload left a field out: those are transformed every run, so their field issues
+        are reported again."""
         fields = set(result.field_issues["source_key"])
         prints = [None if k in fields else self.prints.get(k) for k in result.valid["source_key"]]
-        return result._replace(valid=result.valid.assign(**{FINGERPRINT: pd.Series(prints, dtype=object)}))
+        refused = [self.prints.get(k) for k in result.rejects["source_key"]]
+        return result._replace(
+            valid=result.valid.assign(**{FINGERPRINT: pd.Series(prints, dtype=object)}),
+            rejects=result.rejects.assign(**{FINGERPRINT: pd.Series(refused, dtype=object)}),
+        )
 
 
 class Skipper:
@@ -160,8 +166,8 @@ class Skipper:
             for k, p, sort in zip(keys, prints, sorts, strict=True)
             if k is not None and k not in twice
         ]
-        known = self.staging.stage_known(self.run_id, probes)
+        known, rejected = self.staging.stage_known(self.run_id, probes)
         if not known:
             return Split(rows, 0, by_key)
         keep = np.fromiter((k not in known for k in keys), dtype=bool, count=len(keys))
-        return Split(rows[keep].reset_index(drop=True), len(known), by_key)
+        return Split(rows[keep].reset_index(drop=True), len(known) - rejected, by_key, rejected)

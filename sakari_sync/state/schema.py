@@ -14,7 +14,8 @@ this module describes their current shape for the queries.
 - `sakari_probe`: one page's source keys and row fingerprints, for a moment: joined with the ledger to
   stage the rows whose payload Sakari already holds without transforming them.
 - `sakari_outcomes`: what each run did to each contact it sent (the row log a warehouse can join).
-- `sakari_rejects`: the latest run's rejected rows with their reason codes (masked, never a full phone).
+- `sakari_rejects`: the latest run's rejected rows with their reason codes (masked, never a full phone),
+  and the row fingerprint of those the transform rejected (kept into the next run, which re-uses them).
 - `sakari_optouts`: the mobiles that opted out, for the warehouse to honour.
 - `sakari_rates`: the request rate learned per Sakari account; `sakari_locks`: one run per sync.
 """
@@ -104,6 +105,8 @@ rejects = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Column("mobile_masked", sa.String(40)),
     sa.Column("kind", sa.String(10), nullable=False, server_default="row"),  # row or field
+    sa.Column("source_fingerprint", sa.String(64)),  # of a row the transform rejected
+    sa.Index("ix_sakari_rejects_key", "sync_name", "source_key"),
 )
 
 outcomes = sa.Table(

@@ -52,12 +52,29 @@ class Staging:
         self.sync_name = sync_name
 
     def clear(self, *, rejects_too: bool = False) -> None:
-        """Drop what earlier (finished or crashed) runs left staged; rejects are kept after a run, so the
-        latest run's can be queried, and dropped when the next begins (`rejects_too`)."""
+        """Drop what earlier (finished or crashed) runs left staged. Rejects are kept after a run, so the
+        latest run's can be queried; when the next begins (`rejects_too`) only the latest run's stay,
+        for it to re-use (`stage_known`) until its own are staged (`drop_older_rejects`)."""
         with self.engine.begin() as conn:
             conn.execute(staging.delete().where(staging.c.sync_name == self.sync_name))
             if rejects_too:
-                conn.execute(rejects.delete().where(rejects.c.sync_name == self.sync_name))
+                latest = (
+                    sa.select(rejects.c.run_id)
+                    .where(rejects.c.sync_name == self.sync_name)
+                    .order_by(rejects.c.id.desc())
+                    .limit(1)
+                    .scalar_subquery()
+                )
+                conn.execute(
+                    rejects.delete().where(rejects.c.sync_name == self.sync_name, rejects.c.run_id != latest)
+                )
+
+    def drop_older_rejects(self, run_id: str) -> None:
+        """Once this run's rejects are all staged: drop every other run's."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                rejects.delete().where(rejects.c.sync_name == self.sync_name, rejects.c.run_id != run_id)
+            )
 
     def stage(self, run_id: str, valid: pd.DataFrame, rejected: pd.DataFrame) -> None:
         """Append one page's rows (`STAGED_COLUMNS`, and `FINGERPRINT` when known) and rejects."""
@@ -68,39 +85,41 @@ class Staging:
             insert_rows(conn, staging, ["sync_name", "run_id", "is_winner", *columns], rows)
         self.add_rejects(run_id, rejected)
 
-    def stage_known(self, run_id: str, rows: Sequence[tuple[str, str, str]]) -> set[str]:
+    def stage_known(self, run_id: str, rows: Sequence[tuple[str, str, str]]) -> tuple[set[str], int]:
         """Stage, as the ledger holds them, the rows (source key, row fingerprint, cursor sort) whose
-        fingerprint the ledger keeps for their key, for a contact still synced and not opted out; return
-        their keys. The lookup is one join in the state database (the page's keys and fingerprints go
-        in, only the keys found come out), so a large unchanged page costs about one insert."""
+        fingerprint the ledger keeps for their key, for a contact still synced and not opted out; and
+        take over, as this run's, the last run's rejects of rows the transform rejected with the same
+        fingerprint. Return the keys of both, and how many of them are rejects. The lookups are joins
+        in the state database (the page's keys and fingerprints go in, only the keys found come out),
+        so a large unchanged page costs about one insert."""
         values = {"sync": self.sync_name, "run": run_id, "synced": str(LedgerStatus.SYNCED)}
         with self.engine.begin() as conn:
             columns = ["run_id", "source_key", "source_fingerprint", "cursor_sort"]
             insert_rows(conn, probe, columns, [(run_id, *row) for row in rows])
-            before = conn.execute(sa.select(sa.func.coalesce(sa.func.max(staging.c.id), 0))).scalar_one()
+            last_staged = conn.execute(sa.select(sa.func.coalesce(sa.func.max(staging.c.id), 0))).scalar_one()
+            last_reject = conn.execute(sa.select(sa.func.coalesce(sa.func.max(rejects.c.id), 0))).scalar_one()
             conn.execute(_STAGE_KNOWN, values)
-            known = (
-                conn.execute(  # the rows just staged: this run's without a payload, past `before`
-                    sa.select(staging.c.source_key).where(
-                        staging.c.id > before, staging.c.run_id == run_id, staging.c.payload == ""
-                    )
-                )
-                .scalars()
-                .all()
+            conn.execute(_REJECT_KNOWN, values)
+            staged = sa.select(staging.c.source_key).where(  # the rows just staged: this run's, no payload
+                staging.c.id > last_staged, staging.c.run_id == run_id, staging.c.payload == ""
             )
+            taken = sa.select(rejects.c.source_key).where(
+                rejects.c.id > last_reject, rejects.c.run_id == run_id
+            )
+            known = set(conn.execute(staged).scalars())
+            rejected = set(conn.execute(taken).scalars())
             conn.execute(probe.delete().where(probe.c.run_id == run_id))
-        return set(known)
+        return known | rejected, len(rejected)
 
     def add_rejects(self, run_id: str, rejected: pd.DataFrame, kind: RejectKind = RejectKind.ROW) -> None:
-        """Append rejects (`REJECT_COLUMNS`) of one kind: the transform's, Sakari's refusals, ..."""
-        base = {"sync_name": self.sync_name, "run_id": run_id, "kind": str(kind)}
-        rows = [
-            base | dict(zip(REJECT_COLUMNS, r, strict=True))
-            for r in rejected[list(REJECT_COLUMNS)].itertuples(index=False)
-        ]
+        """Append rejects (`REJECT_COLUMNS`, and `FINGERPRINT` when known) of one kind: the transform's,
+        Sakari's refusals, ..."""
+        columns = [*REJECT_COLUMNS, *([FINGERPRINT] if FINGERPRINT in rejected.columns else [])]
+        base = (self.sync_name, run_id, str(kind))
+        rows = [base + r for r in rejected[columns].itertuples(index=False, name=None)]
         if rows:
             with self.engine.begin() as conn:
-                conn.execute(rejects.insert(), rows)
+                insert_rows(conn, rejects, ["sync_name", "run_id", "kind", *columns], rows)
 
     def resolve_duplicates(self, run_id: str) -> int:
         """Keep one row per mobile by the rule above; the rest become `duplicate_mobile` rejects."""
@@ -337,6 +356,15 @@ _STAGE_KNOWN = sa.text(
     "INSERT INTO sakari_staging (sync_name, run_id, source_key, mobile, cursor_sort, payload, payload_hash, "
     "is_winner, source_fingerprint) SELECT l.sync_name, p.run_id, p.source_key, l.mobile, p.cursor_sort, '', "
     f"l.payload_hash, TRUE, p.source_fingerprint {_KNOWN}"
+)
+
+
+_REJECT_KNOWN = sa.text(
+    "INSERT INTO sakari_rejects (sync_name, run_id, kind, source_key, reason, detail, mobile_masked, "
+    "source_fingerprint) SELECT r.sync_name, p.run_id, r.kind, r.source_key, r.reason, r.detail, "
+    "r.mobile_masked, r.source_fingerprint FROM sakari_probe AS p CROSS JOIN sakari_rejects AS r "
+    "WHERE p.run_id = :run AND r.sync_name = :sync AND r.source_key = p.source_key "
+    "AND r.source_fingerprint = p.source_fingerprint AND r.run_id <> :run AND r.kind = 'row'"
 )
 
 

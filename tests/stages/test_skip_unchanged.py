@@ -84,8 +84,9 @@ class State:
                 transform_chunk(split.rest, p.mapping, p.phone, key_column="id", cursor_column="updated_at")
             )
             self.staging.stage(run_id, result.valid, result.rejects)
-            skipped += split.known
+            skipped += split.known + split.rejected
         self.staging.resolve_duplicates(run_id)
+        self.staging.drop_older_rejects(run_id)
         self.ledger.mark_absent(self.staging.winning_mobiles(run_id))
         self.staging.remember_fingerprints(run_id)
         changes = [c for batch in self.staging.iter_changes(run_id, 100) for c in batch]
@@ -268,3 +269,19 @@ def test_a_refused_row_put_back_as_it_was_accepted_is_sent_again_whole(synced: A
     rows[1]["first_name"] = "Ada"
     sent, _ = state.run(frame(rows), params(), set())
     assert [(key, bool(payload)) for _, key, _, payload in sent] == [("1", True)]
+
+
+def test_a_row_rejected_for_its_phone_keeps_its_reject_without_a_transform_until_it_changes(
+    synced: Any,
+) -> None:
+    """The last run's reject of an unchanged row is taken over as this run's; a fixed phone is sent."""
+    state, rows = synced
+    rows[4] = rows[1] | {"phone": "12345", "first_name": "Bad"}
+    state.run(frame(rows), params(), set())
+    sent, skipped, (_, rejected) = state.run_and_plan(frame(rows), params(), set())
+    assert (sent, skipped) == (set(), 3)  # two known contacts and the known reject
+    assert ("4", "invalid_phone") in rejected or ("4", "unparseable_phone") in rejected
+    rows[4]["phone"] = "+1 212 555 0100"
+    sent, _, (_, rejected) = state.run_and_plan(frame(rows), params(), set())
+    assert [key for _, key, *_ in sent] == ["4"]
+    assert not any(key == "4" for key, _ in rejected)

@@ -13,7 +13,8 @@ the row log, so nothing splits strings again; existing rows are split once here,
 row) and when the whole account was last read back. The ledger keeps the fingerprint of the source
 values its payload was built from and the owner's cursor sort key (unchanged rows skip the
 transform), indexed by source key; `sakari_probe` holds a page's keys and fingerprints while a run
-looks them up in the ledger. Rejects say whether a whole row or one field was rejected.
+looks them up in the ledger. Rejects say whether a whole row or one field was rejected, and keep the
+row fingerprint of a row the transform rejected (the next run re-uses the reject while it holds).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def upgrade() -> None:
     op.create_index("ix_sakari_ledger_source_key", "sakari_ledger", ["sync_name", "source_key"])
     op.add_column("sakari_staging", sa.Column("source_fingerprint", sa.String(64)))
     op.add_column("sakari_rejects", sa.Column("kind", sa.String(10), nullable=False, server_default="row"))
+    op.add_column("sakari_rejects", sa.Column("source_fingerprint", sa.String(64)))
+    op.create_index("ix_sakari_rejects_key", "sakari_rejects", ["sync_name", "source_key"])
     op.create_table(
         "sakari_probe",
         sa.Column("run_id", sa.String(64), nullable=False, index=True),
@@ -113,7 +116,9 @@ def downgrade() -> None:
     op.drop_table("sakari_syncs")
     with op.batch_alter_table("sakari_locks") as batch:
         batch.drop_column("flow_run_id")
+    op.drop_index("ix_sakari_rejects_key", "sakari_rejects")
     with op.batch_alter_table("sakari_rejects") as batch:
+        batch.drop_column("source_fingerprint")
         batch.drop_column("kind")
     with op.batch_alter_table("sakari_staging") as batch:
         batch.drop_column("source_fingerprint")
