@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sakari_sync.outcomes import PENDING, ContactResult, LedgerStatus
-from sakari_sync.state.schema import ledger, optouts, outcomes, upsert
+from sakari_sync.state.schema import bound, insert_rows, ledger, optouts, outcomes, upsert
 
 _IN_CLAUSE = 500  # keys per UPDATE ... WHERE source_key IN (...)
+_OUTCOME_COLUMNS = ("sync_name", "run_id", "source_key", "mobile", "outcome", "error_code", "error", "at")
 
 
 def now() -> dt.datetime:
@@ -33,24 +34,18 @@ class Ledger:
         at = now()
         latest = {r.change.mobile: r for r in results}  # a mobile is written once per statement
         with self.engine.begin() as conn:
-            if results:
-                conn.execute(outcomes.insert(), [self._log_row(run_id, r, at) for r in results])
+            stamp = bound(conn, outcomes.c.at, at)  # one timestamp for the batch: convert it once
+            rows = [self._log_row(run_id, r, stamp) for r in results]
+            insert_rows(conn, outcomes, _OUTCOME_COLUMNS, rows)
             self._upsert_ledger(conn, list(latest.values()), at)
             self._upsert_optouts(
                 conn, [r for r in latest.values() if r.blocked_at or r.outcome == "suppressed"], at
             )
 
-    def _log_row(self, run_id: str, r: ContactResult, at: dt.datetime) -> dict[str, Any]:
-        return {
-            "sync_name": self.sync_name,
-            "run_id": run_id,
-            "source_key": r.change.source_key,
-            "mobile": r.change.mobile,
-            "outcome": str(r.outcome),
-            "error_code": r.refusal.code if r.refusal else None,
-            "error": r.refusal.message if r.refusal else None,
-            "at": at,
-        }
+    def _log_row(self, run_id: str, r: ContactResult, at: Any) -> tuple[Any, ...]:
+        refusal = r.refusal
+        code, error = (refusal.code, refusal.message) if refusal else (None, None)
+        return (self.sync_name, run_id, r.change.source_key, r.change.mobile, str(r.outcome), code, error, at)
 
     def _upsert_ledger(self, conn: sa.Connection, results: Sequence[ContactResult], at: dt.datetime) -> None:
         """Insert or update each mobile's row: one statement per set of columns written."""

@@ -154,6 +154,9 @@ locks = sa.Table(
 )
 
 
+_DRIVER_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # paramstyles insert_rows writes
+
+
 def insert_rows(
     conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
@@ -165,7 +168,7 @@ def insert_rows(
     """
     if not rows:
         return
-    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
+    marker = _DRIVER_MARKERS.get(conn.dialect.paramstyle)
     if marker is None:
         conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
@@ -174,6 +177,16 @@ def insert_rows(
     marks = ", ".join([marker] * len(columns))
     sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608  # names from the schema
     conn.exec_driver_sql(sql, list(rows))
+
+
+def bound(conn: sa.Connection, column: sa.Column[Any], value: Any) -> Any:
+    """`value` as SQLAlchemy would hand it to the driver for `column` (e.g. a datetime as SQLite's
+    text), for `insert_rows`, which passes values through untouched (unless it takes SQLAlchemy's
+    path: then `value` as it is)."""
+    if conn.dialect.paramstyle not in _DRIVER_MARKERS:
+        return value
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process(value) if process is not None else value
 
 
 def upsert(

@@ -22,7 +22,7 @@ from sakari_sync.state.cursor import decode_cursor, encode_cursor, read_cursor, 
 from sakari_sync.state.database import connect_state
 from sakari_sync.state.ledger import Ledger
 from sakari_sync.state.lock import acquire_lock, release_lock
-from sakari_sync.state.schema import ledger, locks, optouts
+from sakari_sync.state.schema import ledger, locks, optouts, outcomes
 from sakari_sync.state.staging import Staging
 
 
@@ -230,6 +230,31 @@ def test_outcomes_recorded_again_update_the_ledger_in_batches_and_keep_what_saka
     store.staging.stage("r3", second, NO_REJECTS)
     pending = {change.mobile: change.blocked for change in store.changes("r3")}
     assert pending == {a.mobile: False, c.mobile: True}, "the failed one is sent again; the opt-out never is"
+
+
+def test_the_row_log_reads_back_as_written(store: Store) -> None:
+    """The row log goes in through the driver's executemany: each column, the time included, reads
+    back through SQLAlchemy as what was recorded."""
+    store.staging.stage(
+        "r1", valid_rows(("1", "+14155550001", "", {}), ("2", "+14155550002", "", {})), NO_REJECTS
+    )
+    a, b = store.changes("r1")
+    before = dt.datetime.now(dt.UTC)
+    store.ledger.record("r1", [ContactResult(a, Outcome.CREATED, contact_id="c1"), failed(b, "50%-off")])
+    with store.engine.connect() as conn:
+        logged = conn.execute(sa.select(outcomes).order_by(outcomes.c.source_key)).all()
+    assert [(r.sync_name, r.run_id, r.source_key, r.mobile, r.outcome) for r in logged] == [
+        ("test", "r1", "1", a.mobile, "created"),
+        ("test", "r1", "2", b.mobile, "failed"),
+    ]
+    assert [(r.error_code, r.error) for r in logged] == [(None, None), ("50%-off", "Service unavailable")]
+    for row in logged:
+        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)  # SQLite keeps UTC, naive
+        assert before - dt.timedelta(seconds=1) <= at <= dt.datetime.now(dt.UTC)
+    with store.engine.connect() as conn:  # as stored: the same text (SQLite) as SQLAlchemy writes
+        stored = set(conn.exec_driver_sql("SELECT at FROM sakari_outcomes").scalars())
+        ledger_time = set(conn.exec_driver_sql("SELECT updated_at FROM sakari_ledger").scalars())
+    assert stored == ledger_time
 
 
 @given(st.permutations([("a", "+1A", "2"), ("b", "+1A", "10"), ("c", "+1A", "2"), ("d", "+1B", "")]))
