@@ -72,13 +72,20 @@ def run_demo(args: argparse.Namespace, session: Session) -> int:
     if not (folder / "warehouse.db").exists():
         say(f"creating a sample warehouse of {args.rows:,} contacts in {folder / 'warehouse.db'}")
         create_sample_warehouse(folder / "warehouse.db", rows=args.rows)
-    session.import_prefect()
     say("starting the Prefect server (its UI stays up while the demo runs)")
     server = ensure_server(folder / "prefect")
+    # Prefect reads its settings when it is imported: export the URL first, and pin it in Prefect's
+    # settings too in case something imported Prefect already (it would start a throwaway server).
     os.environ["PREFECT_API_URL"] = server.api_url
+    session.import_prefect()
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     try:
         config = EmulatorConfig(port=0, database=str(folder / "emulator.db"), lists=list(DEMO_LISTS))
-        with EmulatorServer(config) as emulator:
+        with (
+            EmulatorServer(config) as emulator,
+            temporary_settings(updates={PREFECT_API_URL: server.api_url}),
+        ):
             say(f"Sakari emulator at {emulator.url}")
             with show_progress(args.progress, debug=session.console_debug):
                 report = _sync(folder, emulator.url, say)

@@ -223,3 +223,19 @@ def test_make_demo_twice_sends_nothing_the_second_time(tmp_path: Path) -> None:
     assert two["unchanged"] == one["created"] + one["updated"]
     assert (tmp_path / "demo" / "warehouse.db").exists(), "the demo keeps its files in one folder"
     only_progress(second.stderr)
+
+
+def test_the_demo_without_a_prefect_server_starts_one_and_syncs_against_it(tmp_path: Path) -> None:
+    """A fresh machine: no PREFECT_API_URL, so the demo starts (or finds) the local server on port 4200
+    and the whole sync reports to it, never to a throwaway one."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    done = subprocess.run(
+        [CLI, "demo", "--rows", "300", "--dir", str(tmp_path / "demo"), "--no-wait", "--json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["created"] > 200
+    assert report["flow_run_url"].startswith("http://127.0.0.1:4200/runs/flow-run/")
+    only_progress(done.stderr)
