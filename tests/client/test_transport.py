@@ -6,8 +6,6 @@ the URL it tried."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import ipaddress
 import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
@@ -18,13 +16,10 @@ import aiohttp
 import httpx
 import pytest
 import stamina
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from sakari_client import ContactIn, MobileIn, SakariClient, TransientError
 from sakari_client.transport import mapped_failures
+from tests.support.tls import self_signed
 
 BODY = ContactIn(mobile=MobileIn(number="+14155550123"))
 TOKEN_ANSWER = b'{"access_token": "opaque-token"}'
@@ -119,31 +114,9 @@ async def test_a_refused_connection_names_the_server_that_did_not_answer() -> No
     assert str(error).endswith(f"(http://127.0.0.1:{port}/oauth2/token)")
 
 
-def self_signed(folder: Path) -> ssl.SSLContext:
+def server_context(folder: Path) -> ssl.SSLContext:
     """A server TLS context with a certificate for 127.0.0.1 that no trust store knows."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    cert_file, key_file = self_signed(folder)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     return context
@@ -151,7 +124,7 @@ def self_signed(folder: Path) -> ssl.SSLContext:
 
 async def test_an_untrusted_certificate_fails_verification_before_any_request(tmp_path: Path) -> None:
     """TLS is verified by default: a self-signed server gets no request, not even the secret's."""
-    async with raw_server(contacts_fail_with(None), tls=self_signed(tmp_path)) as paths:
+    async with raw_server(contacts_fail_with(None), tls=server_context(tmp_path)) as paths:
         port = port_of(paths)
         error = await create_against(f"https://127.0.0.1:{port}", attempts=1)
     assert paths == []

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import http.server
-import ipaddress
 import logging
 import re
 import ssl
@@ -22,10 +21,6 @@ from typing import Any
 
 import phonenumbers
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from sakari_client import SakariClient
 from sakari_client.errors import TransientError
@@ -38,6 +33,7 @@ from tests.pipeline.conftest import ROWS
 from tests.reliability.support import run_sync
 from tests.support.credentials import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from tests.support.emulator import Emulator
+from tests.support.tls import self_signed
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -176,34 +172,6 @@ def test_the_client_refuses_plain_http_to_a_remote_host_unless_allowed() -> None
         creds.get_client()
     creds.allow_insecure_http = True  # an explicit opt-in, e.g. a proxy on a private network
     assert isinstance(creds.get_client(), SakariClient)
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 that no trust store knows."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_file, key_file
 
 
 class _Answer(http.server.BaseHTTPRequestHandler):
