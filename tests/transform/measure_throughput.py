@@ -23,8 +23,8 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
-import phonenumbers
 
+from bench.baselines import bare_phones
 from sakari_sync.config import MappingConfig, PhoneConfig, SourceConfig
 from sakari_sync.sample_data import SEGMENTS, create_sample_warehouse, sample_mapping
 from sakari_sync.stages.extract import iter_pages
@@ -67,35 +67,6 @@ def sample_frame(rows: int, makers: list[Maker] = _MIXED, seed: int = 7) -> pd.D
     )
 
 
-def bare_loop(values: list[str], region: str) -> int:
-    """The floor: parse, is_valid_number and E.164 format, nothing else."""
-    kept = 0
-    for value in values:
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number):
-            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-            kept += 1
-    return kept
-
-
-def bare_pairs(pairs: list[tuple[str, object]], default_region: str = "US") -> int:
-    """The floor for rows with a country column: the row's country (else the default) as the region."""
-    kept = 0
-    for phone, country in pairs:
-        region = country.strip().upper() if isinstance(country, str) and country.strip() else default_region
-        try:
-            number = phonenumbers.parse(phone, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number):
-            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-            kept += 1
-    return kept
-
-
 def warehouse_pages(rows: int, folder: Path, chunk_size: int = 10_000) -> list[pd.DataFrame]:
     """The demo's sample warehouse of `rows` contacts, read back in pages as the flow reads it."""
     url = create_sample_warehouse(folder / "sample.db", rows=rows)
@@ -106,7 +77,7 @@ def warehouse_pages(rows: int, folder: Path, chunk_size: int = 10_000) -> list[p
 
 
 def measure_warehouse(rows: int) -> None:
-    """Case 8 of the benchmarks: the demo's full mapping over the sample warehouse, vs `bare_pairs`."""
+    """Case 8 of the benchmarks: the demo's full mapping over the sample warehouse, vs `bare_phones`."""
     with tempfile.TemporaryDirectory() as folder:
         pages = warehouse_pages(rows, Path(folder))
     mapping = MappingConfig.model_validate(sample_mapping({name: f"list-{name}" for name in SEGMENTS}))
@@ -117,7 +88,7 @@ def measure_warehouse(rows: int) -> None:
         for page in pages:
             transform_chunk(page, mapping, phone, key_column="id", cursor_column="updated_at")
 
-    best = best_times({"bare": partial(bare_pairs, pairs), "ours": ours})
+    best = best_times({"bare": partial(bare_phones, pairs), "ours": ours})
     print(
         f"demo warehouse, full mapping: bare loop {rows / best['bare']:,.0f} rows/s, "
         f"transform_chunk {rows / best['ours']:,.0f} rows/s, ratio {best['bare'] / best['ours']:.2f}"
@@ -154,7 +125,8 @@ def main() -> None:
     for dataset, (makers, region) in DATASETS.items():
         df = sample_frame(rows, makers)
         phone = PhoneConfig(default_region=region, reject_fixed_line=True)
-        funcs: dict[str, Callable[[], object]] = {"bare": partial(bare_loop, df["phone"].tolist(), region)}
+        pairs = [(value, None) for value in df["phone"]]  # no country column: the region for all
+        funcs: dict[str, Callable[[], object]] = {"bare": partial(bare_phones, pairs, region)}
         for name, (mapping, cursor) in mappings.items():
             funcs[name] = partial(transform_chunk, df, mapping, phone, key_column="id", cursor_column=cursor)
         best = best_times(funcs)
