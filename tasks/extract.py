@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 
 from sakari_sync.config import SourceConfig
+from sakari_sync.stages import values
 from sakari_sync.stages.extract import (
     NULL_KEY_ROWS,
     Page,
@@ -20,7 +21,6 @@ from sakari_sync.stages.extract import (
     read_null_keys,
     read_page,
 )
-from sakari_sync.stages.values import key_text
 
 KEYS_PER_READ = 500  # pending keys per `WHERE key IN (...)` read
 
@@ -75,4 +75,4 @@ def read_source(engine: Engine, source: SourceConfig, cursor: Any, pending: set[
 
 def key_texts(page: Page, source: SourceConfig) -> set[str]:
     """The page's keys as the ledger stores them."""
-    return {k for k in map(key_text, page.rows[source.key_column]) if k is not None}
+    return {k for k in values.key_texts(page.rows[source.key_column]) if k is not None}

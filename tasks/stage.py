@@ -69,7 +69,7 @@ async def stage_source(
         valid += len(result.valid) + split.known
         rejected += len(result.rejects) + split.rejected
         skipped += split.known
-        fingerprinted += int(result.valid[FINGERPRINT].notna().sum()) if FINGERPRINT in result.valid else 0
+        fingerprinted += int(result.valid[FINGERPRINT].notna().sum())
         if page.max_cursor is not None and (max_cursor is None or page.max_cursor > max_cursor):
             max_cursor = page.max_cursor
         counts = {

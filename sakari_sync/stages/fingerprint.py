@@ -34,7 +34,7 @@ import phonenumbers
 
 from sakari_sync.config import SyncParameters
 from sakari_sync.stages.transform import TransformResult
-from sakari_sync.stages.values import cursor_columns, key_text
+from sakari_sync.stages.values import cursor_columns, key_texts
 from sakari_sync.state.schema import FINGERPRINT
 from sakari_sync.state.staging import Staging
 
@@ -153,7 +153,7 @@ class Skipper:
         if rows.empty or any(c not in rows.columns for c in self.columns):
             return Split(rows, 0, {})  # the transform names the missing column
         prints = row_fingerprints(rows, self.columns, self.settings)
-        keys = [str(k) if type(k) is int else key_text(k) for k in rows[self.key_column]]
+        keys = key_texts(rows[self.key_column])
         twice = {k for k, n in Counter(keys).items() if n > 1}
         by_key: dict[str, str | None] = {
             k: None if k in twice else p for k, p in zip(keys, prints, strict=True) if k is not None
@@ -167,7 +167,8 @@ class Skipper:
             if k is not None and k not in twice
         ]
         known, rejected = self.staging.stage_known(self.run_id, probes)
-        if not known:
+        if not known and not rejected:
             return Split(rows, 0, by_key)
-        keep = np.fromiter((k not in known for k in keys), dtype=bool, count=len(keys))
-        return Split(rows[keep].reset_index(drop=True), len(known) - rejected, by_key, rejected)
+        done = known | rejected
+        keep = np.fromiter((k not in done for k in keys), dtype=bool, count=len(keys))
+        return Split(rows[keep].reset_index(drop=True), len(known), by_key, len(rejected))

@@ -36,7 +36,7 @@ from sakari_sync.stages import phones
 from sakari_sync.stages.fields import BAD_EMAIL, FieldIssue
 from sakari_sync.stages.payload import PayloadBuilder
 from sakari_sync.stages.phones import PhoneResult, normalize_column, phone_text, resolve_region
-from sakari_sync.stages.values import BAD_TEXT, FIELD_TOO_LONG, cursor_columns, key_text
+from sakari_sync.stages.values import BAD_TEXT, FIELD_TOO_LONG, cursor_columns, key_texts
 
 MISSING_KEY = "missing_key"
 _FIELD_NOTE = "the field is left out and the contact sent, or the row rejected with mapping.strict_fields"
@@ -109,7 +109,7 @@ def transform_chunk(
         n: _column(df, n).tolist()
         for n in dict.fromkeys([key_column, mapping.mobile, *countries, *builder.columns()])
     }
-    keys = [str(k) if type(k) is int else key_text(k) for k in cells[key_column]]
+    keys = key_texts(cells[key_column])
     found = normalize_column(
         cells[mapping.mobile],
         cells[mapping.country] if mapping.country else None,

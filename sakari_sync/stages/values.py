@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 
 import numpy as np
@@ -110,6 +111,11 @@ def key_text(value: object) -> str | None:
     if isinstance(value, bytes):
         return value.hex()  # a binary key (a packed UUID, say) as stable text
     return _scalar_text(to_python(value))
+
+
+def key_texts(values: Iterable[object]) -> list[str | None]:
+    """`key_text` of each value of a key column, integers (the usual key) without the call."""
+    return [str(v) if type(v) is int else key_text(v) for v in values]
 
 
 def attribute_value(value: object, name: str) -> Scalar | None:

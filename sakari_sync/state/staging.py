@@ -85,11 +85,11 @@ class Staging:
             insert_rows(conn, staging, ["sync_name", "run_id", "is_winner", *columns], rows)
         self.add_rejects(run_id, rejected)
 
-    def stage_known(self, run_id: str, rows: Sequence[tuple[str, str, str]]) -> tuple[set[str], int]:
+    def stage_known(self, run_id: str, rows: Sequence[tuple[str, str, str]]) -> tuple[set[str], set[str]]:
         """Stage, as the ledger holds them, the rows (source key, row fingerprint, cursor sort) whose
         fingerprint the ledger keeps for their key, for a contact still synced and not opted out; and
         take over, as this run's, the last run's rejects of rows the transform rejected with the same
-        fingerprint. Return the keys of both, and how many of them are rejects. The lookups are joins
+        fingerprint. Return the keys of each: (staged, rejected). The lookups are joins
         in the state database (the page's keys and fingerprints go in, only the keys found come out),
         so a large unchanged page costs about one insert."""
         values = {"sync": self.sync_name, "run": run_id, "synced": str(LedgerStatus.SYNCED)}
@@ -109,7 +109,7 @@ class Staging:
             known = set(conn.execute(staged).scalars())
             rejected = set(conn.execute(taken).scalars())
             conn.execute(probe.delete().where(probe.c.run_id == run_id))
-        return known | rejected, len(rejected)
+        return known, rejected
 
     def add_rejects(self, run_id: str, rejected: pd.DataFrame, kind: RejectKind = RejectKind.ROW) -> None:
         """Append rejects (`REJECT_COLUMNS`, and `FINGERPRINT` when known) of one kind: the transform's,
