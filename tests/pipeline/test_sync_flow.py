@@ -127,16 +127,12 @@ def test_the_run_its_task_runs_and_artifacts_are_on_the_server(params: SyncParam
     report = run(params)
     assert report.flow_run_url is not None
     flow_run_id = report.flow_run_url.rsplit("/", 1)[-1]
+    stages = {"extract-page", "transform-page", "stage-page", "load-batch", "reconcile"}
     deadline = time.monotonic() + 30  # task runs reach the server as events, a moment later
     while True:
         task_names, artifact_keys = asyncio.run(_server_view(flow_run_id))
-        if {
-            "extract-page",
-            "transform-page",
-            "stage-page",
-            "load-batch",
-        } <= task_names or time.monotonic() > deadline:
+        if stages <= task_names or time.monotonic() > deadline:  # wait for every one asserted below
             break
         time.sleep(1)
-    assert {"extract-page", "transform-page", "stage-page", "load-batch", "reconcile"} <= task_names
+    assert stages <= task_names
     assert {"sakari-sync-summary", "sakari-sync-rejects", "sakari-reconcile-summary"} <= artifact_keys
