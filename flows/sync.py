@@ -27,7 +27,7 @@ from sakari_sync.tasks.plan import build_plan
 from sakari_sync.tasks.reconcile import reconcile
 from sakari_sync.tasks.report import SAMPLE_PER_REASON, RunProgress, publish_plan, publish_summary
 from sakari_sync.tasks.runs import crash_dead_run
-from sakari_sync.tasks.stage import plan_load, stage_source
+from sakari_sync.tasks.stage import plan_load, remember_shared_mobiles, stage_source
 
 
 def run_name() -> str:
@@ -62,7 +62,8 @@ async def _sync(params: SyncParameters, dry_run: bool) -> SyncReport:
     try:
         assert run.source is not None  # open_run connects the source of a run that stages it
         pending = run.ledger.pending_keys() if run.cursor is not None else set()  # a full read has them
-        skipper = Skipper(params, None if dry_run else run.staging, run.run_id)  # a dry run plans every row
+        # A dry run plans every row; a full read looks every row up, so it reads what is known at once.
+        skipper = Skipper(params, None if dry_run else run.staging, run.run_id, full_read=run.cursor is None)
         staged = await stage_source(
             run.source, run.staging, run.run_id, params, run.cursor, pending, skipper, progress
         )
@@ -75,6 +76,7 @@ async def _sync(params: SyncParameters, dry_run: bool) -> SyncReport:
             run.staging,
             run.ledger,
             run.run_id,
+            staged,
             full_read=full_read,
             remember=bool(staged.fingerprinted) and not dry_run,
         )
@@ -87,6 +89,7 @@ async def _sync(params: SyncParameters, dry_run: bool) -> SyncReport:
             run.report.add_outcomes(planned_outcomes(rows), {})
         else:
             await _load_and_reconcile(run, plan.pending, progress)
+            remember_shared_mobiles(run.staging, run.ledger, run.run_id, full_read=full_read)
         succeeded = True
     finally:
         report = close_run(run, succeeded=succeeded, new_cursor=new_cursor)

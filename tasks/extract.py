@@ -73,6 +73,20 @@ def read_source(engine: Engine, source: SourceConfig, cursor: Any, pending: set[
             yield page
 
 
+@task(name="extract-again", task_run_name="extract-again-{read_no}", cache_policy=NO_CACHE)
+def extract_again(engine: Engine, source: SourceConfig, keys: list[str], read_no: int) -> Page:
+    """Read again, by key, rows found unchanged whose mobile a changed row shares."""
+    return Page.of(read_keys(engine, source, keys), source)
+
+
+def read_again(engine: Engine, source: SourceConfig, keys: list[str]) -> Iterator[Page]:
+    """The rows of `keys`, a page per `KEYS_PER_READ` keys."""
+    for read_no, start in enumerate(range(0, len(keys), KEYS_PER_READ)):
+        page = extract_again(engine, source, keys[start : start + KEYS_PER_READ], read_no)
+        if not page.rows.empty:
+            yield page
+
+
 def key_texts(page: Page, source: SourceConfig) -> set[str]:
     """The page's keys as the ledger stores them."""
     return {k for k in values.key_texts(page.rows[source.key_column]) if k is not None}

@@ -4,9 +4,10 @@ duplicates settled and the load planned. One task run per page and step, so the 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
@@ -20,7 +21,7 @@ from sakari_sync.stages.transform import TransformResult
 from sakari_sync.state.ledger import Ledger
 from sakari_sync.state.schema import FINGERPRINT
 from sakari_sync.state.staging import PlanCounts, Staging
-from sakari_sync.tasks.extract import read_source
+from sakari_sync.tasks.extract import read_again, read_source
 from sakari_sync.tasks.report import RunProgress
 from sakari_sync.tasks.transform import transform_pages
 
@@ -35,6 +36,8 @@ class Staged:
     gone: set[str]
     skipped: int
     fingerprinted: int  # transformed rows staged with a row fingerprint (the ledger may keep it)
+    unchanged: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    """The mobile numbers (`state.known.mobile_numbers`) of the contacts found unchanged: not staged."""
 
 
 @task(name="stage-page", task_run_name="stage-page-{page_no}", cache_policy=NO_CACHE)
@@ -62,9 +65,11 @@ async def stage_source(
     max_cursor: Any = None
     gone = set(pending)
     pages = read_source(source, params.source, cursor, gone)
+    page_no = 0
     for page_no, (page, split, transformed) in enumerate(transform_pages(pages, params, skipper)):
         result, kept = select_shard(transformed, params)
-        stage_page(staging, run_id, result, page_no)
+        if kept or not result.field_issues.empty:
+            stage_page(staging, run_id, result, page_no)
         extracted += kept + split.known + split.rejected
         valid += len(result.valid) + split.known
         rejected += len(result.rejects) + split.rejected
@@ -79,25 +84,45 @@ async def stage_source(
             "rejected": rejected,
         }
         await progress.update(StageProgress("extract", extracted, None, "rows", started, counts))
+    shared = skipper.shared_mobiles()
+    if shared:  # unchanged rows sharing a mobile with a transformed one: transformed too, for the rule
+        again = read_again(source, params.source, shared)
+        for _, _, transformed in transform_pages(again, params, skipper.without_skipping()):
+            page_no += 1
+            result, _ = select_shard(transformed, params)
+            stage_page(staging, run_id, result, page_no)
+            fingerprinted += int(result.valid[FINGERPRINT].notna().sum())
+        skipped -= len(shared)
     counts = {"valid": valid, "unchanged by fingerprint": skipped, "rejected": rejected}
     await progress.update(
         StageProgress("extract", extracted, extracted, "rows", started, counts, finished=True)
     )
-    return Staged(extracted, max_cursor, gone, skipped, fingerprinted)
+    return Staged(extracted, max_cursor, gone, skipped, fingerprinted, skipper.claimed())
 
 
 @task(name="plan-load", task_run_name="plan-load", cache_policy=NO_CACHE)
 def plan_load(
-    staging: Staging, ledger: Ledger, run_id: str, *, full_read: bool, remember: bool
+    staging: Staging, ledger: Ledger, run_id: str, staged: Staged, *, full_read: bool, remember: bool
 ) -> tuple[PlanCounts, dict[str, int], dict[str, int]]:
     """Settle duplicates across pages, then count what is unchanged and what must be sent; the rejected
     rows and the fields left out, by reason. After a full read, mobiles no source row claims any more
-    are marked absent; with `remember`, the ledger keeps the row fingerprints of unchanged contacts."""
+    are marked absent; with `remember`, the ledger keeps the row fingerprints of unchanged contacts.
+    The contacts found unchanged before the transform (`staged.unchanged`) are winners not staged."""
     staging.resolve_duplicates(run_id)
     staging.drop_older_rejects(run_id)  # this run's are all staged: the last run's are not needed
     if full_read:
-        ledger.mark_absent(staging.winning_mobiles(run_id))
+        ledger.mark_absent(staging.winning_mobiles(run_id), staged.unchanged)
     if remember:
         staging.remember_fingerprints(run_id)
     rejected = staging.reject_counts(run_id, RejectKind.ROW)
-    return staging.count_plan(run_id), rejected, staging.reject_counts(run_id, RejectKind.FIELD)
+    return (
+        staging.count_plan(run_id, len(staged.unchanged)),
+        rejected,
+        staging.reject_counts(run_id, RejectKind.FIELD),
+    )
+
+
+def remember_shared_mobiles(staging: Staging, ledger: Ledger, run_id: str, *, full_read: bool) -> None:
+    """After the load (so that contacts it created are there): mark in the ledger the contacts whose
+    mobile several source rows shared, for the next run to stage them when found unchanged."""
+    ledger.mark_contested(staging.shared_mobiles(run_id), staging.winning_sorts(run_id), every=full_read)

@@ -28,6 +28,10 @@ PAGES_ON_DASK = 4
 @task(name="transform-page", task_run_name="transform-page-{page_no}", cache_policy=NO_CACHE)
 def transform_page(rows: pd.DataFrame, params: SyncParameters, page_no: int) -> TransformResult:
     """Transform one page: E.164 mobiles and create payloads, or rejects with their reasons."""
+    return transform_rows(rows, params)
+
+
+def transform_rows(rows: pd.DataFrame, params: SyncParameters) -> TransformResult:
     source = params.source
     return transform_chunk(
         rows, params.mapping, params.phone, key_column=source.key_column, cursor_column=source.cursor_column
@@ -51,6 +55,9 @@ def transform_pages(pages: Iterable[Page], params: SyncParameters, skipper: Skip
         if page_no == 0:
             check_mapping(params.mapping, page.rows.columns, describe_source(params.source))
         split = skipper.split(page.rows)
+        if split.rest.empty:  # every row known unchanged: no transform to run, no task run to show
+            yield Transformed(page, split, split.fingerprint(transform_rows(split.rest, params)))
+            continue
         if params.task_runner != "dask":
             yield Transformed(page, split, split.fingerprint(transform_page(split.rest, params, page_no)))
             continue

@@ -6,11 +6,16 @@ the transform.
   again and transformed (the ledger still sends only payloads that changed).
 - A **row fingerprint** covers the values of the columns the mapping reads (`MappingConfig.columns`),
   prefixed with the settings fingerprint. The ledger keeps the row fingerprint of every payload Sakari
-  accepted; a row whose fingerprint equals its key's, for a contact still synced and not opted out, is
-  staged as it stands in the ledger (`Skipper.split`, `Staging.stage_known`: one join in the state
-  database), with no phone parsing, payload or JSON. Anything
-  else (a changed value, a pending or refused contact, a row whose last payload left a field out, new
-  settings) goes through the whole transform.
+  accepted. A row whose fingerprint equals its key's, for a contact still synced and not opted out, is
+  counted unchanged with no phone parsing, payload or JSON, and nothing is written for it
+  (`Skipper.split`, comparing the page in memory with `state.known.KnownRows`). Two kinds of such rows
+  leave a trace: a row whose payload left an optional field out (its fingerprint is marked) has the
+  latest run's record of those fields taken over, and is transformed when that record is missing; a
+  row whose mobile other rows shared at the last de-duplication is staged as the ledger holds it, so
+  that the rule compares the rows' cursors again. A row the last run rejected with the same
+  fingerprint has its reject taken over. Anything else (a changed value, a pending or refused
+  contact, new settings) goes through the whole transform, and so do unchanged rows whose mobile a
+  transformed row turns out to share (`Skipper.shared_mobiles`).
 
 The row hash is pandas' (`hash_pandas_object`, 64 bits per row, by value and column order). Values
 are hashed by type where the type could matter to the payload: a column whose cells are not all text
@@ -21,9 +26,9 @@ transformed again.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +40,17 @@ import phonenumbers
 from sakari_sync.config import SyncParameters
 from sakari_sync.stages.transform import TransformResult
 from sakari_sync.stages.values import cursor_columns, key_texts
+from sakari_sync.state.known import (
+    CONTESTED,
+    FIELDS,
+    FIELDS_LEFT_OUT,
+    NOT_FOUND,
+    Found,
+    KnownRows,
+    key_hashes,
+    mobile_numbers,
+    mobile_texts,
+)
 from sakari_sync.state.schema import FINGERPRINT
 from sakari_sync.state.staging import Staging
 
@@ -86,13 +102,26 @@ def settings_fingerprint(params: SyncParameters) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def row_hashes(rows: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """The 64-bit hash of each row's values of `columns` (in that order)."""
+    frame = pd.DataFrame({str(n): _hashable(rows[name]) for n, name in enumerate(columns)})
+    if frame.empty:
+        return np.zeros(len(rows), dtype=np.uint64)
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
 def row_fingerprints(rows: pd.DataFrame, columns: Sequence[str], settings: str) -> list[str]:
     """Each row's fingerprint: the settings fingerprint's head, then the hash of `columns`' values."""
-    frame = pd.DataFrame({str(n): _hashable(rows[name]) for n, name in enumerate(columns)})
-    head = settings[:_SETTINGS_PART]
-    if frame.empty:
-        return [head] * len(rows)
-    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return fingerprints(row_hashes(rows, columns), settings_head(settings))
+
+
+def settings_head(settings: str) -> str:
+    """What prefixes every row fingerprint made under these settings."""
+    return settings[:_SETTINGS_PART]
+
+
+def fingerprints(hashes: np.ndarray, head: str) -> list[str]:
+    """Row fingerprints (as stored) of row hashes."""
     return [f"{head}{h:016x}" for h in hashes.tolist()]
 
 
@@ -114,61 +143,155 @@ def _hashable(column: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class Split:
-    """A page cut in two: the rows still to transform, how many rows were staged as the ledger holds
-    them, and how many rejected as the last run rejected them; `prints` holds the row fingerprint of
-    each key (None for a key the page holds twice, which is never skipped)."""
+    """A page cut in two: the rows still to transform, how many rows were found as the ledger holds
+    them (`known`) or as the last run rejected them (`rejected`), and the row fingerprint of each key
+    still to transform (None for a key the page holds twice, which is never skipped)."""
 
     rest: pd.DataFrame
     known: int
     prints: dict[str, str | None]
-    rejected: int = 0  # of the rows not to transform, those whose reject the last run left
+    rejected: int = 0
 
     def fingerprint(self, result: TransformResult) -> TransformResult:
-        """The transform's result with the fingerprint of each valid row and each rejected one, except
-        rows whose payload left a field out: those are transformed every run, so their field issues
-        are reported again."""
+        """The transform's result with the fingerprint of each valid row, rejected row and field left
+        out; a row whose payload left a field out has its fingerprint marked (`FIELDS_LEFT_OUT`), so
+        that it skips the next transform only if its fields' rejects are there to take over."""
         fields = set(result.field_issues["source_key"])
-        prints = [None if k in fields else self.prints.get(k) for k in result.valid["source_key"]]
+        prints = [_marked(self.prints.get(k), k in fields) for k in result.valid["source_key"]]
         refused = [self.prints.get(k) for k in result.rejects["source_key"]]
-        return result._replace(
-            valid=result.valid.assign(**{FINGERPRINT: pd.Series(prints, dtype=object)}),
-            rejects=result.rejects.assign(**{FINGERPRINT: pd.Series(refused, dtype=object)}),
+        issues = [_marked(self.prints.get(k), True) for k in result.field_issues["source_key"]]
+        return TransformResult(
+            result.valid.assign(**{FINGERPRINT: pd.Series(prints, dtype=object)}),
+            result.rejects.assign(**{FINGERPRINT: pd.Series(refused, dtype=object)}),
+            result.field_issues.assign(**{FINGERPRINT: pd.Series(issues, dtype=object)}),
         )
 
 
-class Skipper:
-    """Fingerprints each page's rows and stages those whose payload the ledger already holds."""
+def _marked(print_: str | None, fields_left_out: bool) -> str | None:
+    return print_ + FIELDS_LEFT_OUT if print_ is not None and fields_left_out else print_
 
-    def __init__(self, params: SyncParameters, staging: Staging | None, run_id: str) -> None:
-        """`staging=None` fingerprints without skipping (a dry run shows every row's plan)."""
-        self.staging, self.run_id = staging, run_id
+
+class Skipper:
+    """Fingerprints each page's rows and sets aside those the state database knows unchanged: rows
+    whose contact Sakari holds with this fingerprint (counted, nothing written, unless other rows
+    shared the contact's mobile: those are staged as the ledger holds them, for the de-duplication
+    rule), with the fields they left out taken over; and rows the last run rejected with this
+    fingerprint (their rejects taken over as this run's)."""
+
+    def __init__(
+        self, params: SyncParameters, staging: Staging | None, run_id: str, *, full_read: bool
+    ) -> None:
+        """`staging=None` fingerprints without skipping (a dry run shows every row's plan); a
+        `full_read` reads what the state database knows at once (`KnownRows`), at the first page."""
+        self.staging, self.run_id, self.full_read = staging, run_id, full_read
         self.key_column = params.source.key_column
         self.cursor_column = params.source.cursor_column
         self.columns = list(dict.fromkeys(params.mapping.columns().values()))
-        self.settings = settings_fingerprint(params)
+        self.head = settings_head(settings_fingerprint(params))
+        self._known: KnownRows | None = None
+        self._claimed: list[np.ndarray] = []
 
     def split(self, rows: pd.DataFrame) -> Split:
-        """Fingerprint the page, stage the rows whose fingerprint the ledger holds for their key, and
-        hand back the rest."""
+        """Fingerprint the page, set aside the rows known unchanged, and hand back the rest."""
         if rows.empty or any(c not in rows.columns for c in self.columns):
             return Split(rows, 0, {})  # the transform names the missing column
-        prints = row_fingerprints(rows, self.columns, self.settings)
+        hashes = row_hashes(rows, self.columns)
         keys = key_texts(rows[self.key_column])
-        twice = {k for k, n in Counter(keys).items() if n > 1}
-        by_key: dict[str, str | None] = {
-            k: None if k in twice else p for k, p in zip(keys, prints, strict=True) if k is not None
+        keyed = np.array([k is not None for k in keys], dtype=bool)
+        key_hash = key_hashes(keys)
+        once = keyed & ~pd.Series(np.where(keyed, key_hash, 0)).duplicated(keep=False).to_numpy()
+        if self.staging is None or not once.any():
+            return Split(rows, 0, self._prints(keys, hashes, once))
+        wanted = np.flatnonzero(once)
+        found = self._known_rows().find([str(keys[i]) for i in wanted], key_hash[wanted], hashes[wanted])
+        fields = (found.flags & FIELDS) != 0
+        unchanged = (found.mobiles != NOT_FOUND) & (~fields | (found.field_rejects != NOT_FOUND))
+        staged = unchanged & ((found.flags & CONTESTED) != 0)
+        rejected = (found.mobiles == NOT_FOUND) & (found.row_rejects != NOT_FOUND)
+        self._take_over(rows, wanted, keys, found, unchanged & fields, staged, rejected, hashes)
+        self._claimed.append(found.mobiles[unchanged & ~staged])
+        keep = np.ones(len(rows), dtype=bool)
+        keep[wanted[unchanged | rejected]] = False
+        rest_keys = [k for k, kept in zip(keys, keep, strict=True) if kept]
+        rest = rows if keep.all() else rows[keep].reset_index(drop=True)
+        prints = self._prints(rest_keys, hashes[keep], once[keep])
+        return Split(rest, int(unchanged.sum()), prints, int(rejected.sum()))
+
+    def _take_over(
+        self,
+        rows: pd.DataFrame,
+        wanted: np.ndarray,
+        keys: Sequence[str | None],
+        found: Found,
+        with_fields: np.ndarray,
+        staged: np.ndarray,
+        rejected: np.ndarray,
+        hashes: np.ndarray,
+    ) -> None:
+        """Write what the rows set aside need: their rejects and fields left out, as this run's, and
+        the rows to stage as the ledger holds them."""
+        assert self.staging is not None
+        if rejected.any():
+            self.staging.take_over_rejects(self.run_id, found.row_rejects[rejected].tolist())
+        if with_fields.any():
+            self.staging.take_over_fields(self.run_id, [str(keys[i]) for i in wanted[with_fields]])
+        if staged.any():
+            at = wanted[staged]
+            sorts = (
+                cursor_columns(rows[self.cursor_column].iloc[at])[0] if self.cursor_column else [""] * len(at)
+            )
+            prints = fingerprints(hashes[at], self.head)
+            flags = found.flags[staged]
+            self.staging.stage_unchanged(
+                self.run_id,
+                [
+                    (str(keys[i]), mobile, sort, _marked(p, bool(f & FIELDS)))
+                    for i, mobile, sort, p, f in zip(
+                        at, mobile_texts(found.mobiles[staged].tolist()), sorts, prints, flags, strict=True
+                    )
+                ],
+            )
+
+    def _known_rows(self) -> KnownRows:
+        if self._known is None:
+            assert self.staging is not None
+            self._known = KnownRows(
+                self.staging.engine, self.staging.sync_name, self.run_id, self.head, whole=self.full_read
+            )
+        return self._known
+
+    def _prints(
+        self, keys: Sequence[str | None], hashes: np.ndarray, once: np.ndarray
+    ) -> dict[str, str | None]:
+        """Each key's row fingerprint (None for a key the page holds twice)."""
+        texts = fingerprints(hashes, self.head)
+        return {
+            k: (p if single else None)
+            for k, p, single in zip(keys, texts, once, strict=True)
+            if k is not None
         }
-        if self.staging is None or len(by_key) == len(twice):
-            return Split(rows, 0, by_key)
-        sorts = cursor_columns(rows[self.cursor_column])[0] if self.cursor_column else [""] * len(rows)
-        probes = [
-            (k, p, sort)
-            for k, p, sort in zip(keys, prints, sorts, strict=True)
-            if k is not None and k not in twice
-        ]
-        known, rejected = self.staging.stage_known(self.run_id, probes)
-        if not known and not rejected:
-            return Split(rows, 0, by_key)
-        done = known | rejected
-        keep = np.fromiter((k not in done for k in keys), dtype=bool, count=len(keys))
-        return Split(rows[keep].reset_index(drop=True), len(known), by_key, len(rejected))
+
+    def without_skipping(self) -> Skipper:
+        """A skipper for the same sync that fingerprints rows and skips none."""
+        plain = copy.copy(self)
+        plain.staging, plain._known, plain._claimed = None, None, []
+        return plain
+
+    def claimed(self) -> np.ndarray:
+        """The mobile numbers (`known.mobile_numbers`) of the contacts found unchanged and not staged,
+        each once."""
+        return np.unique(np.concatenate(self._claimed)) if self._claimed else np.empty(0, dtype=np.int64)
+
+    def shared_mobiles(self) -> list[str]:
+        """Once every page is staged: the keys of rows found unchanged (not staged) whose mobile a
+        staged row shares, which the last de-duplication did not foresee. They are no longer counted
+        unchanged; the caller reads them again and transforms them, so that the de-duplication rule
+        sees both rows (it compares their cursors)."""
+        claimed = self.claimed()
+        if self.staging is None or self._known is None or not len(claimed):
+            return []
+        both = np.intersect1d(mobile_numbers(self.staging.staged_mobiles(self.run_id)), claimed)
+        if not len(both):
+            return []
+        self._claimed = [claimed[~np.isin(claimed, both)]]
+        return self._known.keys_of(mobile_texts(both.tolist()))

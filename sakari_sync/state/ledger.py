@@ -7,10 +7,12 @@ import datetime as dt
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sakari_sync.outcomes import PENDING, ContactResult, LedgerStatus
+from sakari_sync.state.known import mobile_numbers
 from sakari_sync.state.schema import bound, insert_rows, ledger, optouts, outcomes, upsert
 
 _IN_CLAUSE = 500  # keys per UPDATE ... WHERE source_key IN (...)
@@ -162,16 +164,47 @@ class Ledger:
                 changed += int(result.rowcount or 0)
         return changed
 
-    def mark_absent(self, present: sa.Select[Any]) -> int:
-        """After a full read of the source: mobiles no row claims any more (not in `present`) are absent."""
+    def mark_contested(self, shared: sa.Select[Any], winners: sa.Select[Any], *, every: bool) -> None:
+        """Keep, in `cursor_sort`, the winning row's cursor sort key of each contact whose mobile
+        several rows shared (`shared`, a subquery of mobiles; `winners`, of (mobile, cursor_sort)); with
+        `every` (a full read), the other contacts' is cleared. A contact with a cursor sort key is
+        staged when found unchanged, so the de-duplication rule sees its row again."""
+        won = winners.subquery()
+        mobile, cursor_sort = won.c
+        sort = sa.select(cursor_sort).where(mobile == ledger.c.mobile).limit(1).scalar_subquery()
+        this = ledger.c.sync_name == self.sync_name
         with self.engine.begin() as conn:
-            result = conn.execute(
-                ledger.update()
-                .where(
-                    ledger.c.sync_name == self.sync_name,
-                    ledger.c.status != str(LedgerStatus.ABSENT),
-                    ledger.c.mobile.not_in(present),
+            conn.execute(ledger.update().where(this, ledger.c.mobile.in_(shared)).values(cursor_sort=sort))
+            if every:
+                conn.execute(
+                    ledger.update()
+                    .where(this, ledger.c.cursor_sort.is_not(None), ledger.c.mobile.not_in(shared))
+                    .values(cursor_sort=None)
                 )
-                .values(status=str(LedgerStatus.ABSENT), updated_at=now())
-            )
-        return int(result.rowcount or 0)
+
+    def mark_absent(self, present: sa.Select[Any], unchanged: np.ndarray) -> int:
+        """After a full read of the source: mobiles no row claims any more are absent. A row claims its
+        mobile when it is staged (`present`, a subquery of mobiles) or was found unchanged (`unchanged`:
+        the mobile numbers, `known.mobile_numbers`, of contacts not staged). When the counts show that
+        every live contact is claimed, nothing is read."""
+        live = sa.and_(ledger.c.sync_name == self.sync_name, ledger.c.status != str(LedgerStatus.ABSENT))
+        unclaimed = sa.and_(live, ledger.c.mobile.not_in(present))
+        with self.engine.begin() as conn:
+            outside = conn.execute(sa.select(sa.func.count()).where(unclaimed)).scalar_one()
+            if outside <= len(unchanged):  # unchanged contacts are live and not staged: all claimed
+                return 0
+            candidates = list(conn.execute(sa.select(ledger.c.mobile).where(unclaimed)).scalars())
+            gone = [
+                m
+                for m, kept in zip(candidates, np.isin(mobile_numbers(candidates), unchanged), strict=True)
+                if not kept
+            ]
+            changed = 0
+            for start in range(0, len(gone), _IN_CLAUSE):
+                result = conn.execute(
+                    ledger.update()
+                    .where(live, ledger.c.mobile.in_(gone[start : start + _IN_CLAUSE]))
+                    .values(status=str(LedgerStatus.ABSENT), updated_at=now())
+                )
+                changed += int(result.rowcount or 0)
+        return changed

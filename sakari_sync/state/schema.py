@@ -9,10 +9,10 @@ this module describes their current shape for the queries.
 - `sakari_ledger`: one row per (sync, E.164 mobile): the source key that owns it, the hash and body of
   the payload Sakari last accepted, Sakari's contact id, the status (`LedgerStatus`) and the last
   refusal (code and message). A payload is sent when its hash differs from the accepted one or the
-  last attempt did not succeed.
+  last attempt did not succeed. It also keeps the fingerprint of the source row the payload was built
+  from (`stages/fingerprint.py`) and, while other source rows share the contact's mobile, the winning
+  row's cursor sort key (`cursor_sort`; NULL otherwise).
 - `sakari_staging`: this run's transformed rows; de-duplication by mobile happens here, across pages.
-- `sakari_probe`: one page's source keys and row fingerprints, for a moment: joined with the ledger to
-  stage the rows whose payload Sakari already holds without transforming them.
 - `sakari_outcomes`: what each run did to each contact it sent (the row log a warehouse can join).
 - `sakari_rejects`: the latest run's rejected rows with their reason codes (masked, never a full phone),
   and the row fingerprint of those the transform rejected (kept into the next run, which re-uses them).
@@ -67,6 +67,16 @@ ledger = sa.Table(
     sa.Column("source_fingerprint", sa.String(64)),
     sa.Column("cursor_sort", BINARY_TEXT),
     sa.Index("ix_sakari_ledger_source_key", "sync_name", "source_key"),
+    # What the skip of unchanged rows reads (state/known.py), so that it never reads the wide rows.
+    sa.Index(
+        "ix_sakari_ledger_known",
+        "sync_name",
+        "status",
+        "source_key",
+        "source_fingerprint",
+        "mobile",
+        "cursor_sort",
+    ),
 )
 
 staging = sa.Table(
@@ -83,15 +93,6 @@ staging = sa.Table(
     sa.Column("is_winner", sa.Boolean, nullable=False, default=True),
     sa.Column("source_fingerprint", sa.String(64)),
     sa.Index("ix_sakari_staging_run_mobile", "run_id", "mobile"),
-)
-
-probe = sa.Table(
-    "sakari_probe",
-    metadata,
-    sa.Column("run_id", sa.String(64), nullable=False, index=True),
-    sa.Column("source_key", sa.String(200), nullable=False),  # compared with the ledger's: same collation
-    sa.Column("source_fingerprint", sa.String(64), nullable=False),
-    sa.Column("cursor_sort", BINARY_TEXT, nullable=False),
 )
 
 rejects = sa.Table(

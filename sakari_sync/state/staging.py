@@ -27,7 +27,7 @@ from sakari_sync.outcomes import (
     LedgerStatus,
     RejectKind,
 )
-from sakari_sync.state.schema import FINGERPRINT, insert_rows, ledger, optouts, probe, rejects, staging
+from sakari_sync.state.schema import FINGERPRINT, insert_rows, ledger, optouts, rejects, staging
 
 _IN_CLAUSE = 500  # ids per UPDATE ... WHERE id IN (...)
 
@@ -54,7 +54,8 @@ class Staging:
     def clear(self, *, rejects_too: bool = False) -> None:
         """Drop what earlier (finished or crashed) runs left staged. Rejects are kept after a run, so the
         latest run's can be queried; when the next begins (`rejects_too`) only the latest run's stay,
-        for it to re-use (`stage_known`) until its own are staged (`drop_older_rejects`)."""
+        for it to take over those of unchanged rows (`Skipper`) until its own are staged
+        (`drop_older_rejects`)."""
         with self.engine.begin() as conn:
             conn.execute(staging.delete().where(staging.c.sync_name == self.sync_name))
             if rejects_too:
@@ -85,31 +86,61 @@ class Staging:
             insert_rows(conn, staging, ["sync_name", "run_id", "is_winner", *columns], rows)
         self.add_rejects(run_id, rejected)
 
-    def stage_known(self, run_id: str, rows: Sequence[tuple[str, str, str]]) -> tuple[set[str], set[str]]:
-        """Stage, as the ledger holds them, the rows (source key, row fingerprint, cursor sort) whose
-        fingerprint the ledger keeps for their key, for a contact still synced and not opted out; and
-        take over, as this run's, the last run's rejects of rows the transform rejected with the same
-        fingerprint. Return the keys of each: (staged, rejected). The lookups are joins
-        in the state database (the page's keys and fingerprints go in, only the keys found come out),
-        so a large unchanged page costs about one insert."""
-        values = {"sync": self.sync_name, "run": run_id, "synced": str(LedgerStatus.SYNCED)}
+    def take_over_rejects(self, run_id: str, ids: Sequence[int]) -> None:
+        """Copy earlier rejects (by id) as this run's: rows rejected again exactly as before."""
+        for start in range(0, len(ids), _IN_CLAUSE):
+            self._copy_rejects(run_id, rejects.c.id.in_(list(ids[start : start + _IN_CLAUSE])))
+
+    def take_over_fields(self, run_id: str, keys: Sequence[str]) -> None:
+        """Copy the latest run's fields left out of these keys' rows as this run's."""
+        for start in range(0, len(keys), _IN_CLAUSE):
+            self._copy_rejects(
+                run_id,
+                rejects.c.sync_name == self.sync_name,
+                rejects.c.kind == str(RejectKind.FIELD),
+                rejects.c.run_id != run_id,
+                rejects.c.source_key.in_(list(keys[start : start + _IN_CLAUSE])),
+            )
+
+    def _copy_rejects(self, run_id: str, *where: sa.ColumnElement[bool]) -> None:
+        copied = [c for c in rejects.c if c.name not in ("id", "run_id")]
+        rows = sa.select(sa.literal(run_id, rejects.c.run_id.type), *copied).where(*where)
         with self.engine.begin() as conn:
-            columns = ["run_id", "source_key", "source_fingerprint", "cursor_sort"]
-            insert_rows(conn, probe, columns, [(run_id, *row) for row in rows])
-            last_staged = conn.execute(sa.select(sa.func.coalesce(sa.func.max(staging.c.id), 0))).scalar_one()
-            last_reject = conn.execute(sa.select(sa.func.coalesce(sa.func.max(rejects.c.id), 0))).scalar_one()
-            conn.execute(_STAGE_KNOWN, values)
-            conn.execute(_REJECT_KNOWN, values)
-            staged = sa.select(staging.c.source_key).where(  # the rows just staged: this run's, no payload
-                staging.c.id > last_staged, staging.c.run_id == run_id, staging.c.payload == ""
-            )
-            taken = sa.select(rejects.c.source_key).where(
-                rejects.c.id > last_reject, rejects.c.run_id == run_id
-            )
-            known = set(conn.execute(staged).scalars())
-            rejected = set(conn.execute(taken).scalars())
-            conn.execute(probe.delete().where(probe.c.run_id == run_id))
-        return known, rejected
+            conn.execute(rejects.insert().from_select(["run_id", *(c.name for c in copied)], rows))
+
+    def stage_unchanged(self, run_id: str, rows: Sequence[tuple[str, str, str, str | None]]) -> None:
+        """Stage rows (source key, mobile, cursor sort, row fingerprint) found unchanged as the ledger
+        holds them: no payload, the ledger's payload hash. Only rows whose mobile other rows shared at
+        the last de-duplication are staged so: the rule compares their cursors again."""
+        hashes: dict[str, str] = {}
+        with self.engine.begin() as conn:
+            for start in range(0, len(rows), _IN_CLAUSE):
+                mobiles = [mobile for _, mobile, _, _ in rows[start : start + _IN_CLAUSE]]
+                q = sa.select(ledger.c.mobile, ledger.c.payload_hash).where(
+                    ledger.c.sync_name == self.sync_name, ledger.c.mobile.in_(mobiles)
+                )
+                hashes.update({m: h for m, h in conn.execute(q)})
+            columns = ["sync_name", "run_id", "is_winner", *STAGED_COLUMNS, FINGERPRINT]
+            staged = [
+                (self.sync_name, run_id, True, key, mobile, sort, "", hashes[mobile], print_)
+                for key, mobile, sort, print_ in rows
+            ]
+            insert_rows(conn, staging, columns, staged)
+
+    def shared_mobiles(self, run_id: str) -> sa.Select[Any]:
+        """The mobiles this run staged more than once (a subquery)."""
+        return (
+            sa.select(staging.c.mobile)
+            .where(staging.c.run_id == run_id)
+            .group_by(staging.c.mobile)
+            .having(sa.func.count() > 1)
+        )
+
+    def staged_mobiles(self, run_id: str) -> list[str]:
+        """The mobiles of the rows this run transformed and staged."""
+        q = sa.select(staging.c.mobile).where(staging.c.run_id == run_id).distinct()
+        with self.engine.connect() as conn:
+            return list(conn.execute(q).scalars())
 
     def add_rejects(self, run_id: str, rejected: pd.DataFrame, kind: RejectKind = RejectKind.ROW) -> None:
         """Append rejects (`REJECT_COLUMNS`, and `FINGERPRINT` when known) of one kind: the transform's,
@@ -138,12 +169,7 @@ class Staging:
             .limit(1)
             .scalar_subquery()
         )
-        shared = (  # the mobiles staged more than once: one pass over the (run_id, mobile) index
-            sa.select(staging.c.mobile)
-            .where(staging.c.run_id == run_id)
-            .group_by(staging.c.mobile)
-            .having(sa.func.count() > 1)
-        )
+        shared = self.shared_mobiles(run_id)  # one pass over the (run_id, mobile) index
         losers = sa.select(s.c.id, s.c.source_key, s.c.mobile, better.label("winner")).where(
             s.c.run_id == run_id, s.c.mobile.in_(shared), better.is_not(None)
         )
@@ -217,24 +243,18 @@ class Staging:
             ledger.c.status.not_in([str(s) for s in SETTLED]),
         )
 
-    def count_plan(self, run_id: str) -> PlanCounts:
-        """How many winners there are, and how many need sending. Rows staged as the ledger holds them
-        (no payload) are never pending: their contact was synced, with this hash, when they were staged;
-        only the transformed winners are compared with the ledger."""
+    def count_plan(self, run_id: str, known: int = 0) -> PlanCounts:
+        """How many winners there are (`known`: contacts found unchanged, which are not staged), and
+        how many need sending."""
         sub = (
             self._winners_with_ledger(run_id)
-            .where(staging.c.payload != "")
             .add_columns(sa.case((self._pending(), 1), else_=0).label("pending"))
             .subquery()
         )
         q = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sub.c.pending), 0)).select_from(sub)
-        known = sa.select(sa.func.count()).where(
-            staging.c.run_id == run_id, staging.c.is_winner.is_(True), staging.c.payload == ""
-        )
         with self.engine.connect() as conn:
             winners, pending = conn.execute(q).one()
-            winners += conn.execute(known).scalar_one()
-        return PlanCounts(int(winners), int(pending))
+        return PlanCounts(int(winners) + known, int(pending))
 
     def iter_changes(self, run_id: str, batch_size: int) -> Iterator[list[Change]]:
         """Batches of winners to send, in mobile order, read page by page (keyset) to keep memory flat."""
@@ -272,7 +292,7 @@ class Staging:
         transformed = sa.select(s.c.mobile).where(
             s.c.run_id == run_id,
             s.c.is_winner.is_(True),
-            s.c.payload != "",
+            s.c.payload != "",  # a row staged unchanged: the ledger holds its fingerprint already
             s.c.source_fingerprint.is_not(None),
         )
         same = sa.and_(
@@ -294,6 +314,12 @@ class Staging:
                 )
                 .values(source_fingerprint=fingerprint)
             )
+
+    def winning_sorts(self, run_id: str) -> sa.Select[Any]:
+        """(mobile, cursor sort) of this run's winners (a subquery for the ledger's `mark_contested`)."""
+        return sa.select(staging.c.mobile, staging.c.cursor_sort).where(
+            staging.c.run_id == run_id, staging.c.is_winner.is_(True)
+        )
 
     def winning_mobiles(self, run_id: str) -> sa.Select[Any]:
         """The mobiles this run's winners claim (a subquery for the ledger's `mark_absent`)."""
@@ -340,32 +366,6 @@ class Staging:
         )
         with self.engine.connect() as conn:
             return {reason: int(n) for reason, n in conn.execute(q)}
-
-
-# The page's probe rows drive the join, each finding its ledger row by (sync_name, source_key): SQLite
-# keeps the order of a CROSS JOIN (it would otherwise scan the whole ledger once per page), PostgreSQL
-# plans it as the inner join it is.
-_KNOWN = """
-    FROM sakari_probe AS p CROSS JOIN sakari_ledger AS l
-    WHERE p.run_id = :run AND l.sync_name = :sync AND l.source_key = p.source_key
-      AND l.source_fingerprint = p.source_fingerprint AND l.status = :synced
-      AND l.payload_hash IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM sakari_optouts AS o WHERE o.sync_name = :sync AND o.mobile = l.mobile)
-"""
-_STAGE_KNOWN = sa.text(
-    "INSERT INTO sakari_staging (sync_name, run_id, source_key, mobile, cursor_sort, payload, payload_hash, "
-    "is_winner, source_fingerprint) SELECT l.sync_name, p.run_id, p.source_key, l.mobile, p.cursor_sort, '', "
-    f"l.payload_hash, TRUE, p.source_fingerprint {_KNOWN}"
-)
-
-
-_REJECT_KNOWN = sa.text(
-    "INSERT INTO sakari_rejects (sync_name, run_id, kind, source_key, reason, detail, mobile_masked, "
-    "source_fingerprint) SELECT r.sync_name, p.run_id, r.kind, r.source_key, r.reason, r.detail, "
-    "r.mobile_masked, r.source_fingerprint FROM sakari_probe AS p CROSS JOIN sakari_rejects AS r "
-    "WHERE p.run_id = :run AND r.sync_name = :sync AND r.source_key = p.source_key "
-    "AND r.source_fingerprint = p.source_fingerprint AND r.run_id <> :run AND r.kind = 'row'"
-)
 
 
 def duplicate_detail(winner_key: str) -> str:

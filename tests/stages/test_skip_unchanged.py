@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 from sqlalchemy.pool import StaticPool
 
 from sakari_sync.config import SyncParameters
-from sakari_sync.outcomes import ContactResult, Outcome, Refusal
-from sakari_sync.stages.fingerprint import Skipper, row_fingerprints
+from sakari_sync.outcomes import ContactResult, Outcome, Refusal, RejectKind
+from sakari_sync.stages.fingerprint import Skipper, Split, row_fingerprints
 from sakari_sync.stages.transform import transform_chunk
+from sakari_sync.state.known import mobile_texts
 from sakari_sync.state.ledger import Ledger
-from sakari_sync.state.schema import metadata, staging
+from sakari_sync.state.schema import ledger, metadata, rejects, staging
 from sakari_sync.state.staging import Staging
 
 PHONES = ["(415) 555-2671", "+1 415 555 2671", "06 12 34 56 78", "+44 7400 123456", "12345", None, 4155550199]
@@ -76,26 +77,48 @@ class State:
         self.runs += 1
         run_id = f"r{self.runs}"
         self.staging.clear(rejects_too=True)
-        skipper = Skipper(p, self.staging if self.skip else None, run_id)
+        skipper = Skipper(p, self.staging if self.skip else None, run_id, full_read=self.runs % 2 == 1)
         skipped = 0
         for start in range(0, len(rows), 4):
             split = skipper.split(rows.iloc[start : start + 4].reset_index(drop=True))
-            result = split.fingerprint(
-                transform_chunk(split.rest, p.mapping, p.phone, key_column="id", cursor_column="updated_at")
-            )
-            self.staging.stage(run_id, result.valid, result.rejects)
+            self.stage(run_id, split, p)
             skipped += split.known + split.rejected
+        shared = skipper.shared_mobiles()  # read again by key and transformed, as the flow does
+        if shared:
+            again = rows[rows["id"].astype(str).isin(shared)].reset_index(drop=True)
+            self.stage(run_id, skipper.without_skipping().split(again), p)
+            skipped -= len(shared)
+        unchanged = skipper.claimed()
         self.staging.resolve_duplicates(run_id)
         self.staging.drop_older_rejects(run_id)
-        self.ledger.mark_absent(self.staging.winning_mobiles(run_id))
+        self.ledger.mark_absent(self.staging.winning_mobiles(run_id), unchanged)
         self.staging.remember_fingerprints(run_id)
         changes = [c for batch in self.staging.iter_changes(run_id, 100) for c in batch]
         plan = (
-            self.winners(run_id),
+            self.winners(run_id) | self.contacts(unchanged),
             {(r["source_key"], r["reason"]) for r in self.staging.rejects_for(run_id)},
         )
         self.ledger.record(run_id, [deliver(c, refuse) for c in changes])
+        # After the load, as the flow does; every run reads the whole frame.
+        self.ledger.mark_contested(
+            self.staging.shared_mobiles(run_id), self.staging.winning_sorts(run_id), every=True
+        )
         return {(c.mobile, c.source_key, c.payload_hash, c.payload) for c in changes}, skipped, plan
+
+    def stage(self, run_id: str, split: Split, p: SyncParameters) -> None:
+        result = split.fingerprint(
+            transform_chunk(split.rest, p.mapping, p.phone, key_column="id", cursor_column="updated_at")
+        )
+        self.staging.stage(run_id, result.valid, result.rejects)
+        self.staging.add_rejects(run_id, result.field_issues, RejectKind.FIELD)
+
+    def contacts(self, numbers: Any) -> set[tuple[str, ...]]:
+        """The ledger's (mobile, key, payload hash) of the contacts found unchanged (not staged)."""
+        q = sa.select(ledger.c.mobile, ledger.c.source_key, ledger.c.payload_hash).where(
+            ledger.c.mobile.in_(mobile_texts(numbers.tolist()))
+        )
+        with self.engine.connect() as conn:
+            return {tuple(r) for r in conn.execute(q)}
 
     def winners(self, run_id: str) -> set[tuple[str, ...]]:
         s = staging
@@ -201,10 +224,43 @@ def synced(request: pytest.FixtureRequest) -> tuple[State, dict[int, dict[str, A
     return state, rows
 
 
-def test_a_rerun_skips_every_row_but_the_one_whose_payload_left_a_field_out(synced: Any) -> None:
-    """Unchanged rows skip the transform; a row with a bad email is transformed again (issue recounted)."""
+def test_a_rerun_skips_every_row_and_reports_the_field_left_out_again(synced: Any) -> None:
+    """Unchanged rows skip the transform, the one with a bad email too: its issue is taken over."""
     state, rows = synced
-    assert state.run(frame(rows), params(), set()) == (set(), 2)
+    sent, skipped, (_, rejected) = state.run_and_plan(frame(rows), params(), set())
+    assert (sent, skipped) == (set(), 3)
+    assert ("3", "bad_email") in rejected
+
+
+def test_a_row_that_left_a_field_out_is_transformed_when_its_issue_is_not_on_record(synced: Any) -> None:
+    """Without the last run's record of the field left out, the row goes through the transform, so the
+    issue is found and reported again rather than lost."""
+    state, rows = synced
+    with state.engine.begin() as conn:
+        conn.execute(rejects.delete())
+    sent, skipped, (_, rejected) = state.run_and_plan(frame(rows), params(), set())
+    assert (sent, skipped) == (set(), 2)
+    assert ("3", "bad_email") in rejected
+
+
+def test_rows_sharing_a_mobile_skip_and_keep_their_winner(synced: Any) -> None:
+    """Two rows with one mobile: the rerun plans the same winner and duplicate reject, the winner
+    staged as the ledger holds it; when the loser's cursor moves past the winner's, it wins and is sent."""
+    state, rows = synced
+    rows[5] = rows[1] | {
+        "phone": "+1 415 555 2671",
+        "first_name": "Ada twin",
+        "updated_at": T0 - dt.timedelta(1),
+    }
+    state.run(frame(rows), params(), set())
+    sent, skipped, (winners, rejected) = state.run_and_plan(frame(rows), params(), set())
+    assert (sent, skipped) == (set(), 3)
+    assert ("+14155552671", "1") in {(m, k) for m, k, _ in winners}
+    assert ("5", "duplicate_mobile") in rejected
+    rows[5]["updated_at"] = T0 + dt.timedelta(1)
+    sent, _, (_, rejected) = state.run_and_plan(frame(rows), params(), set())
+    assert [(m, k) for m, k, *_ in sent] == [("+14155552671", "5")]
+    assert ("1", "duplicate_mobile") in rejected
 
 
 def test_an_unmapped_column_or_the_cursor_changing_sends_nothing_and_still_skips(synced: Any) -> None:
@@ -212,7 +268,7 @@ def test_an_unmapped_column_or_the_cursor_changing_sends_nothing_and_still_skips
     state, rows = synced
     for row in rows.values():
         row["note"], row["updated_at"] = "b", T0 + dt.timedelta(days=1)
-    assert state.run(frame(rows), params(), set()) == (set(), 2)
+    assert state.run(frame(rows), params(), set()) == (set(), 3)
 
 
 def test_a_mapped_value_changing_sends_that_contact_alone(synced: Any) -> None:
@@ -221,7 +277,7 @@ def test_a_mapped_value_changing_sends_that_contact_alone(synced: Any) -> None:
     rows[2]["first_name"] = "Emile"
     sent, skipped = state.run(frame(rows), params(), set())
     assert [(mobile, key) for mobile, key, *_ in sent] == [("+33612345678", "2")]
-    assert skipped == 1
+    assert skipped == 2
 
 
 def test_new_settings_transform_every_row(synced: Any) -> None:
@@ -238,7 +294,7 @@ def test_a_refused_contact_is_never_skipped(synced: Any) -> None:
     rows[1]["first_name"] = "Ada L."
     assert {key for _, key, *_ in state.run(frame(rows), params(), {"+14155552671"})[0]} == {"1"}
     sent, skipped = state.run(frame(rows), params(), set())
-    assert ({key for _, key, *_ in sent}, skipped) == ({"1"}, 1)
+    assert ({key for _, key, *_ in sent}, skipped) == ({"1"}, 2)
 
 
 def test_row_fingerprints_tell_types_and_values_apart() -> None:
@@ -279,7 +335,7 @@ def test_a_row_rejected_for_its_phone_keeps_its_reject_without_a_transform_until
     rows[4] = rows[1] | {"phone": "12345", "first_name": "Bad"}
     state.run(frame(rows), params(), set())
     sent, skipped, (_, rejected) = state.run_and_plan(frame(rows), params(), set())
-    assert (sent, skipped) == (set(), 3)  # two known contacts and the known reject
+    assert (sent, skipped) == (set(), 4)  # three known contacts and the known reject
     assert ("4", "invalid_phone") in rejected or ("4", "unparseable_phone") in rejected
     rows[4]["phone"] = "+1 212 555 0100"
     sent, _, (_, rejected) = state.run_and_plan(frame(rows), params(), set())
