@@ -109,7 +109,7 @@ def plan_load(
     are marked absent; with `remember`, the ledger keeps the row fingerprints of unchanged contacts.
     The contacts found unchanged before the transform (`staged.unchanged`) are winners not staged."""
     staging.resolve_duplicates(run_id)
-    staging.drop_older_rejects(run_id)  # this run's are all staged: the last run's are not needed
+    staging.drop_older(run_id)  # this run's rows and rejects are all staged: the last run's are not needed
     if full_read:
         ledger.mark_absent(staging.winning_mobiles(run_id), staged.unchanged)
     if remember:

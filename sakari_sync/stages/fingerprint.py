@@ -144,8 +144,8 @@ def _hashable(column: pd.Series) -> pd.Series:
 @dataclass(frozen=True)
 class Split:
     """A page cut in two: the rows still to transform, how many rows were found as the ledger holds
-    them (`known`) or as the last run rejected them (`rejected`), and the row fingerprint of each key
-    still to transform (None for a key the page holds twice, which is never skipped)."""
+    them or as the last run staged them (`known`) or rejected them (`rejected`), and the row fingerprint
+    of each key still to transform (None for a key the page holds twice, which is never skipped)."""
 
     rest: pd.DataFrame
     known: int
@@ -208,14 +208,20 @@ class Skipper:
         unchanged = (found.mobiles != NOT_FOUND) & (~fields | (found.field_rejects != NOT_FOUND))
         staged = unchanged & ((found.flags & CONTESTED) != 0)
         rejected = (found.mobiles == NOT_FOUND) & (found.row_rejects != NOT_FOUND)
+        lost = ~unchanged & ~rejected & (found.losers != NOT_FOUND)
         self._take_over(rows, wanted, keys, found, unchanged & fields, staged, rejected, hashes)
+        if lost.any():
+            self.staging.stage_again(
+                self.run_id,
+                list(zip(found.losers[lost].tolist(), self._sorts(rows, wanted[lost]), strict=True)),
+            )
         self._claimed.append(found.mobiles[unchanged & ~staged])
         keep = np.ones(len(rows), dtype=bool)
-        keep[wanted[unchanged | rejected]] = False
+        keep[wanted[unchanged | rejected | lost]] = False
         rest_keys = [k for k, kept in zip(keys, keep, strict=True) if kept]
         rest = rows if keep.all() else rows[keep].reset_index(drop=True)
         prints = self._prints(rest_keys, hashes[keep], once[keep])
-        return Split(rest, int(unchanged.sum()), prints, int(rejected.sum()))
+        return Split(rest, int(unchanged.sum() + lost.sum()), prints, int(rejected.sum()))
 
     def _take_over(
         self,
@@ -237,9 +243,7 @@ class Skipper:
             self.staging.take_over_fields(self.run_id, [str(keys[i]) for i in wanted[with_fields]])
         if staged.any():
             at = wanted[staged]
-            sorts = (
-                cursor_columns(rows[self.cursor_column].iloc[at])[0] if self.cursor_column else [""] * len(at)
-            )
+            sorts = self._sorts(rows, at)
             prints = fingerprints(hashes[at], self.head)
             flags = found.flags[staged]
             self.staging.stage_unchanged(
@@ -251,6 +255,10 @@ class Skipper:
                     )
                 ],
             )
+
+    def _sorts(self, rows: pd.DataFrame, at: np.ndarray) -> list[str]:
+        """The cursor sort keys of the rows at these positions."""
+        return cursor_columns(rows[self.cursor_column].iloc[at])[0] if self.cursor_column else [""] * len(at)
 
     def _known_rows(self) -> KnownRows:
         if self._known is None:

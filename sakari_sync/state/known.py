@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sakari_sync.outcomes import LedgerStatus, RejectKind
-from sakari_sync.state.schema import ledger, optouts, rejects
+from sakari_sync.state.schema import ledger, optouts, rejects, staging
 
 KEYS_PER_LOOKUP = 5_000  # keys per `IN (...)` when a page's keys are looked up in the database
 NOT_FOUND = -1
@@ -143,12 +143,15 @@ def _longest_run(sorted_keys: np.ndarray) -> int:
 class Found:
     """What is known of each row of a page (`NOT_FOUND` where nothing): the mobile number of the
     synced contact it made with this fingerprint and that contact's flags; the id of the latest run's
-    reject of the whole row, and of one of the fields it left out, with this fingerprint."""
+    reject of the whole row, and of one of the fields it left out, with this fingerprint; and the
+    staging id of the row as it lost the latest run's de-duplication with this fingerprint (its
+    fingerprint not marked: a loser's fields left out are not kept)."""
 
     mobiles: np.ndarray
     flags: np.ndarray
     row_rejects: np.ndarray
     field_rejects: np.ndarray
+    losers: np.ndarray  # the staging id of the row as it lost the last run's de-duplication
 
 
 class KnownRows:
@@ -161,13 +164,14 @@ class KnownRows:
 
     def find(self, keys: Sequence[str], hashes: np.ndarray, prints: np.ndarray) -> Found:
         """What is known of each row (key, key hash, row hash)."""
-        contacts, rows, fields = self._whole or self._lookups(keys)
-        at = contacts.find(hashes, prints)
+        contacts, rows, fields, losers = self._whole or self._lookups(keys)
+        at, lost = contacts.find(hashes, prints), losers.find(hashes, prints)
         return Found(
             contacts.values_at(at),
             contacts.flags_at(at),
             rows.values_at(rows.find(hashes, prints)),
             fields.values_at(fields.find(hashes, prints)),
+            np.where((losers.flags_at(lost) & FIELDS) != 0, NOT_FOUND, losers.values_at(lost)),
         )
 
     def keys_of(self, mobiles: Sequence[str]) -> list[str]:
@@ -182,13 +186,19 @@ class KnownRows:
                 keys += conn.execute(q).scalars().all()
         return keys
 
-    def _lookups(self, keys: Sequence[str] | None) -> tuple[Lookup, Lookup, Lookup]:
-        """(contacts, rejected rows, fields left out), of every key or of `keys`."""
+    def _lookups(self, keys: Sequence[str] | None) -> tuple[Lookup, Lookup, Lookup, Lookup]:
+        """(contacts, rejected rows, fields left out, losers), of every key or of `keys`."""
         contacts = [(k, p, int(m[1:]), c) for k, p, m, c in self._read(self._contacts(), keys)]
         found = self._read(self._rejects(), keys)
         rows = [(k, p, i, False) for k, p, i, kind in found if kind == RejectKind.ROW]
         fields = [(k, p, i, False) for k, p, i, kind in found if kind == RejectKind.FIELD]
-        return Lookup.of(contacts, self.head), Lookup.of(rows, self.head), Lookup.of(fields, self.head)
+        losers = [(k, p, i, False) for k, p, i in self._read(self._losers(), keys)]
+        return (
+            Lookup.of(contacts, self.head),
+            Lookup.of(rows, self.head),
+            Lookup.of(fields, self.head),
+            Lookup.of(losers, self.head),
+        )
 
     def _read(self, query: sa.Select[Any], keys: Sequence[str] | None) -> list[Any]:
         source_key = query.selected_columns[0]
@@ -219,6 +229,16 @@ class KnownRows:
             # `ix_sakari_ledger_known` covers every column named here.
             ledger.c.source_fingerprint.is_not(None),
             ~opted_out,
+        )
+
+    def _losers(self) -> sa.Select[Any]:
+        """Rows that lost the latest run's de-duplication (kept staged until this run's are)."""
+        return sa.select(staging.c.source_key, staging.c.source_fingerprint, staging.c.id).where(
+            staging.c.sync_name == self.sync_name,
+            staging.c.run_id != self.run_id,
+            staging.c.is_winner.is_(False),
+            staging.c.source_fingerprint.is_not(None),
+            staging.c.payload != "",  # transformed: a row staged unchanged has no payload of its own
         )
 
     def _rejects(self) -> sa.Select[Any]:

@@ -52,12 +52,29 @@ class Staging:
         self.sync_name = sync_name
 
     def clear(self, *, rejects_too: bool = False) -> None:
-        """Drop what earlier (finished or crashed) runs left staged. Rejects are kept after a run, so the
-        latest run's can be queried; when the next begins (`rejects_too`) only the latest run's stay,
-        for it to take over those of unchanged rows (`Skipper`) until its own are staged
-        (`drop_older_rejects`)."""
+        """Drop what earlier (finished or crashed) runs left staged, but the latest run's losers (rows
+        that lost the de-duplication, with their row fingerprints), for the next run to stage again
+        when their rows did not change (`stage_again`). Rejects are kept after a run, so the latest
+        run's can be queried; when the next begins (`rejects_too`) only the latest run's stay, for it to
+        take over those of unchanged rows (`Skipper`). Both go once this run's are staged
+        (`drop_older`)."""
+        losers = sa.and_(  # transformed rows only: a row staged unchanged has no payload of its own
+            staging.c.is_winner.is_(False), staging.c.source_fingerprint.is_not(None), staging.c.payload != ""
+        )
+        kept = (
+            sa.select(staging.c.run_id)
+            .where(staging.c.sync_name == self.sync_name, losers)
+            .order_by(staging.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         with self.engine.begin() as conn:
-            conn.execute(staging.delete().where(staging.c.sync_name == self.sync_name))
+            conn.execute(
+                staging.delete().where(
+                    staging.c.sync_name == self.sync_name,
+                    sa.not_(sa.and_(losers, staging.c.run_id == kept)),
+                )
+            )
             if rejects_too:
                 latest = (
                     sa.select(rejects.c.run_id)
@@ -70,12 +87,31 @@ class Staging:
                     rejects.delete().where(rejects.c.sync_name == self.sync_name, rejects.c.run_id != latest)
                 )
 
-    def drop_older_rejects(self, run_id: str) -> None:
-        """Once this run's rejects are all staged: drop every other run's."""
+    def drop_older(self, run_id: str) -> None:
+        """Once this run's rows and rejects are all staged: drop every other run's."""
         with self.engine.begin() as conn:
             conn.execute(
                 rejects.delete().where(rejects.c.sync_name == self.sync_name, rejects.c.run_id != run_id)
             )
+            conn.execute(
+                staging.delete().where(staging.c.sync_name == self.sync_name, staging.c.run_id != run_id)
+            )
+
+    def stage_again(self, run_id: str, rows: Sequence[tuple[int, str]]) -> set[int]:
+        """Stage again rows (staging id, cursor sort) that lost the last run's de-duplication and did not
+        change since, as they were staged then (payload and all) but for their cursor sort; return
+        the ids found (the caller transforms the others)."""
+        sorts = dict(rows)
+        copied = ["source_key", "mobile", "payload", "payload_hash", FINGERPRINT]
+        with self.engine.begin() as conn:
+            found: list[Any] = []
+            for start in range(0, len(rows), _IN_CLAUSE):
+                ids = [i for i, _ in rows[start : start + _IN_CLAUSE]]
+                q = sa.select(staging.c.id, *(staging.c[c] for c in copied)).where(staging.c.id.in_(ids))
+                found += conn.execute(q).all()
+            again = [(self.sync_name, run_id, True, sorts[r[0]], *r[1:]) for r in found]
+            insert_rows(conn, staging, ["sync_name", "run_id", "is_winner", "cursor_sort", *copied], again)
+        return {r[0] for r in found}
 
     def stage(self, run_id: str, valid: pd.DataFrame, rejected: pd.DataFrame) -> None:
         """Append one page's rows (`STAGED_COLUMNS`, and `FINGERPRINT` when known) and rejects."""

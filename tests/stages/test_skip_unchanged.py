@@ -90,7 +90,7 @@ class State:
             skipped -= len(shared)
         unchanged = skipper.claimed()
         self.staging.resolve_duplicates(run_id)
-        self.staging.drop_older_rejects(run_id)
+        self.staging.drop_older(run_id)
         self.ledger.mark_absent(self.staging.winning_mobiles(run_id), unchanged)
         self.staging.remember_fingerprints(run_id)
         changes = [c for batch in self.staging.iter_changes(run_id, 100) for c in batch]
@@ -244,8 +244,9 @@ def test_a_row_that_left_a_field_out_is_transformed_when_its_issue_is_not_on_rec
 
 
 def test_rows_sharing_a_mobile_skip_and_keep_their_winner(synced: Any) -> None:
-    """Two rows with one mobile: the rerun plans the same winner and duplicate reject, the winner
-    staged as the ledger holds it; when the loser's cursor moves past the winner's, it wins and is sent."""
+    """Two rows with one mobile: the rerun plans the same winner and duplicate reject without a
+    transform (the winner staged as the ledger holds it, the loser as the last run staged it); when the
+    loser's cursor moves past the winner's, it wins and its payload is sent."""
     state, rows = synced
     rows[5] = rows[1] | {
         "phone": "+1 415 555 2671",
@@ -254,12 +255,13 @@ def test_rows_sharing_a_mobile_skip_and_keep_their_winner(synced: Any) -> None:
     }
     state.run(frame(rows), params(), set())
     sent, skipped, (winners, rejected) = state.run_and_plan(frame(rows), params(), set())
-    assert (sent, skipped) == (set(), 3)
+    assert (sent, skipped) == (set(), 4)
     assert ("+14155552671", "1") in {(m, k) for m, k, _ in winners}
     assert ("5", "duplicate_mobile") in rejected
     rows[5]["updated_at"] = T0 + dt.timedelta(1)
-    sent, _, (_, rejected) = state.run_and_plan(frame(rows), params(), set())
-    assert [(m, k) for m, k, *_ in sent] == [("+14155552671", "5")]
+    sent, skipped, (_, rejected) = state.run_and_plan(frame(rows), params(), set())
+    assert skipped == 4  # the loser's values did not change, only its cursor
+    assert [(m, k, '"Ada twin"' in p) for m, k, _, p in sent] == [("+14155552671", "5", True)]
     assert ("1", "duplicate_mobile") in rejected
 
 
