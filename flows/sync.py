@@ -19,6 +19,7 @@ from sakari_sync.errors import ContactsPendingError
 from sakari_sync.progress import StageProgress
 from sakari_sync.run import Run, close_run, open_run
 from sakari_sync.stages.fingerprint import Skipper
+from sakari_sync.stages.heap import frozen_heap
 from sakari_sync.stages.plan import planned_outcomes
 from sakari_sync.stages.report import SyncReport
 from sakari_sync.tasks.events import emit_sync_finished
@@ -50,7 +51,8 @@ async def sync_contacts(params: SyncParameters, dry_run: bool = False) -> SyncRe
     """Bring Sakari in step with the source: send new and changed contacts, read back, report every row."""
     # One sync Prefect client for every sync task run of this flow run: without it each task run
     # builds its own, and its TLS context (about 45 ms of loading CA certificates, even for http://).
-    with SyncClientContext.get_or_create():
+    # The heap alive at the start (Prefect, pandas, SQLAlchemy...) is kept out of full collections.
+    with SyncClientContext.get_or_create(), frozen_heap():
         return await _sync(params, dry_run)
 
 

@@ -23,7 +23,7 @@ from sakari_sync.state.schema import FINGERPRINT
 from sakari_sync.state.staging import PlanCounts, Staging
 from sakari_sync.tasks.extract import read_again, read_source
 from sakari_sync.tasks.report import RunProgress
-from sakari_sync.tasks.transform import transform_pages
+from sakari_sync.tasks.transform import INLINE_ROWS, transform_pages
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,10 @@ async def stage_source(
     page_no = 0
     for page_no, (page, split, transformed) in enumerate(transform_pages(pages, params, skipper)):
         result, kept = select_shard(transformed, params)
-        if kept or not result.field_issues.empty:
+        if not split.mostly_known(INLINE_ROWS):
             stage_page(staging, run_id, result, page_no)
+        elif kept or not result.field_issues.empty:  # a few rows: no task run for them (see INLINE_ROWS)
+            stage_page.fn(staging, run_id, result, page_no)
         extracted += kept + split.known + split.rejected
         valid += len(result.valid) + split.known
         rejected += len(result.rejects) + split.rejected

@@ -40,6 +40,7 @@ import phonenumbers
 from sakari_sync.config import SyncParameters
 from sakari_sync.stages.transform import TransformResult
 from sakari_sync.stages.values import cursor_columns, key_texts
+from sakari_sync.state.carry import Carried
 from sakari_sync.state.known import (
     CONTESTED,
     FIELDS,
@@ -152,6 +153,10 @@ class Split:
     prints: dict[str, str | None]
     rejected: int = 0
 
+    def mostly_known(self, rest_below: int) -> bool:
+        """Whether the page's rows were found unchanged but for fewer than `rest_below`."""
+        return len(self.rest) < rest_below and (self.known + self.rejected > 0 or self.rest.empty)
+
     def fingerprint(self, result: TransformResult) -> TransformResult:
         """The transform's result with the fingerprint of each valid row, rejected row and field left
         out; a row whose payload left a field out has its fingerprint marked (`FIELDS_LEFT_OUT`), so
@@ -209,12 +214,15 @@ class Skipper:
         staged = unchanged & ((found.flags & CONTESTED) != 0)
         rejected = (found.mobiles == NOT_FOUND) & (found.row_rejects != NOT_FOUND)
         lost = ~unchanged & ~rejected & (found.losers != NOT_FOUND)
-        self._take_over(rows, wanted, keys, found, unchanged & fields, staged, rejected, hashes)
-        if lost.any():
-            self.staging.stage_again(
-                self.run_id,
-                list(zip(found.losers[lost].tolist(), self._sorts(rows, wanted[lost]), strict=True)),
-            )
+        carried = Carried(
+            rejects=found.row_rejects[rejected].tolist(),
+            fields=[str(keys[i]) for i in wanted[unchanged & fields]],
+            contested=self._contested(rows, wanted, keys, found, staged, hashes),
+            losers=list(zip(found.losers[lost].tolist(), self._sorts(rows, wanted[lost]), strict=True)),
+        )
+        if carried:
+            again = self.staging.carry_over(self.run_id, carried)
+            lost[lost] = [i in again for i in found.losers[lost].tolist()]  # the others are transformed
         self._claimed.append(found.mobiles[unchanged & ~staged])
         keep = np.ones(len(rows), dtype=bool)
         keep[wanted[unchanged | rejected | lost]] = False
@@ -223,41 +231,30 @@ class Skipper:
         prints = self._prints(rest_keys, hashes[keep], once[keep])
         return Split(rest, int(unchanged.sum() + lost.sum()), prints, int(rejected.sum()))
 
-    def _take_over(
+    def _contested(
         self,
         rows: pd.DataFrame,
         wanted: np.ndarray,
         keys: Sequence[str | None],
         found: Found,
-        with_fields: np.ndarray,
         staged: np.ndarray,
-        rejected: np.ndarray,
         hashes: np.ndarray,
-    ) -> None:
-        """Write what the rows set aside need: their rejects and fields left out, as this run's, and
-        the rows to stage as the ledger holds them."""
-        assert self.staging is not None
-        if rejected.any():
-            self.staging.take_over_rejects(self.run_id, found.row_rejects[rejected].tolist())
-        if with_fields.any():
-            self.staging.take_over_fields(self.run_id, [str(keys[i]) for i in wanted[with_fields]])
-        if staged.any():
-            at = wanted[staged]
-            sorts = self._sorts(rows, at)
-            prints = fingerprints(hashes[at], self.head)
-            flags = found.flags[staged]
-            self.staging.stage_unchanged(
-                self.run_id,
-                [
-                    (str(keys[i]), mobile, sort, _marked(p, bool(f & FIELDS)))
-                    for i, mobile, sort, p, f in zip(
-                        at, mobile_texts(found.mobiles[staged].tolist()), sorts, prints, flags, strict=True
-                    )
-                ],
-            )
+    ) -> list[tuple[str, str, str, str | None]]:
+        """(source key, mobile, cursor sort, row fingerprint) of the unchanged rows to stage."""
+        if not staged.any():
+            return []
+        at = wanted[staged]
+        mobiles = mobile_texts(found.mobiles[staged].tolist())
+        prints = [
+            _marked(p, bool(f & FIELDS))
+            for p, f in zip(fingerprints(hashes[at], self.head), found.flags[staged], strict=True)
+        ]
+        return list(zip((str(keys[i]) for i in at), mobiles, self._sorts(rows, at), prints, strict=True))
 
     def _sorts(self, rows: pd.DataFrame, at: np.ndarray) -> list[str]:
         """The cursor sort keys of the rows at these positions."""
+        if not len(at):
+            return []
         return cursor_columns(rows[self.cursor_column].iloc[at])[0] if self.cursor_column else [""] * len(at)
 
     def _known_rows(self) -> KnownRows:

@@ -9,7 +9,7 @@ greatest key. The rows that lose become `duplicate_mobile` rejects naming the wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from sakari_sync.outcomes import (
     LedgerStatus,
     RejectKind,
 )
+from sakari_sync.state.carry import Carried, write_carried
 from sakari_sync.state.schema import FINGERPRINT, insert_rows, ledger, optouts, rejects, staging
 
 _IN_CLAUSE = 500  # ids per UPDATE ... WHERE id IN (...)
@@ -97,21 +98,11 @@ class Staging:
                 staging.delete().where(staging.c.sync_name == self.sync_name, staging.c.run_id != run_id)
             )
 
-    def stage_again(self, run_id: str, rows: Sequence[tuple[int, str]]) -> set[int]:
-        """Stage again rows (staging id, cursor sort) that lost the last run's de-duplication and did not
-        change since, as they were staged then (payload and all) but for their cursor sort; return
-        the ids found (the caller transforms the others)."""
-        sorts = dict(rows)
-        copied = ["source_key", "mobile", "payload", "payload_hash", FINGERPRINT]
+    def carry_over(self, run_id: str, carried: Carried) -> set[int]:
+        """Write, in one transaction, what the rows found unchanged need (see `Carried`); return the
+        staging ids of the losers found staged again (the caller transforms the others)."""
         with self.engine.begin() as conn:
-            found: list[Any] = []
-            for start in range(0, len(rows), _IN_CLAUSE):
-                ids = [i for i, _ in rows[start : start + _IN_CLAUSE]]
-                q = sa.select(staging.c.id, *(staging.c[c] for c in copied)).where(staging.c.id.in_(ids))
-                found += conn.execute(q).all()
-            again = [(self.sync_name, run_id, True, sorts[r[0]], *r[1:]) for r in found]
-            insert_rows(conn, staging, ["sync_name", "run_id", "is_winner", "cursor_sort", *copied], again)
-        return {r[0] for r in found}
+            return write_carried(conn, self.sync_name, run_id, carried)
 
     def stage(self, run_id: str, valid: pd.DataFrame, rejected: pd.DataFrame) -> None:
         """Append one page's rows (`STAGED_COLUMNS`, and `FINGERPRINT` when known) and rejects."""
@@ -121,47 +112,6 @@ class Staging:
         with self.engine.begin() as conn:
             insert_rows(conn, staging, ["sync_name", "run_id", "is_winner", *columns], rows)
         self.add_rejects(run_id, rejected)
-
-    def take_over_rejects(self, run_id: str, ids: Sequence[int]) -> None:
-        """Copy earlier rejects (by id) as this run's: rows rejected again exactly as before."""
-        for start in range(0, len(ids), _IN_CLAUSE):
-            self._copy_rejects(run_id, rejects.c.id.in_(list(ids[start : start + _IN_CLAUSE])))
-
-    def take_over_fields(self, run_id: str, keys: Sequence[str]) -> None:
-        """Copy the latest run's fields left out of these keys' rows as this run's."""
-        for start in range(0, len(keys), _IN_CLAUSE):
-            self._copy_rejects(
-                run_id,
-                rejects.c.sync_name == self.sync_name,
-                rejects.c.kind == str(RejectKind.FIELD),
-                rejects.c.run_id != run_id,
-                rejects.c.source_key.in_(list(keys[start : start + _IN_CLAUSE])),
-            )
-
-    def _copy_rejects(self, run_id: str, *where: sa.ColumnElement[bool]) -> None:
-        copied = [c for c in rejects.c if c.name not in ("id", "run_id")]
-        rows = sa.select(sa.literal(run_id, rejects.c.run_id.type), *copied).where(*where)
-        with self.engine.begin() as conn:
-            conn.execute(rejects.insert().from_select(["run_id", *(c.name for c in copied)], rows))
-
-    def stage_unchanged(self, run_id: str, rows: Sequence[tuple[str, str, str, str | None]]) -> None:
-        """Stage rows (source key, mobile, cursor sort, row fingerprint) found unchanged as the ledger
-        holds them: no payload, the ledger's payload hash. Only rows whose mobile other rows shared at
-        the last de-duplication are staged so: the rule compares their cursors again."""
-        hashes: dict[str, str] = {}
-        with self.engine.begin() as conn:
-            for start in range(0, len(rows), _IN_CLAUSE):
-                mobiles = [mobile for _, mobile, _, _ in rows[start : start + _IN_CLAUSE]]
-                q = sa.select(ledger.c.mobile, ledger.c.payload_hash).where(
-                    ledger.c.sync_name == self.sync_name, ledger.c.mobile.in_(mobiles)
-                )
-                hashes.update({m: h for m, h in conn.execute(q)})
-            columns = ["sync_name", "run_id", "is_winner", *STAGED_COLUMNS, FINGERPRINT]
-            staged = [
-                (self.sync_name, run_id, True, key, mobile, sort, "", hashes[mobile], print_)
-                for key, mobile, sort, print_ in rows
-            ]
-            insert_rows(conn, staging, columns, staged)
 
     def shared_mobiles(self, run_id: str) -> sa.Select[Any]:
         """The mobiles this run staged more than once (a subquery)."""
