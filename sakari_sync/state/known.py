@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -65,20 +66,30 @@ class Lookup:
     flags: np.ndarray
 
     @classmethod
-    def of(cls, rows: Sequence[tuple[str, str, int, bool]], head: str) -> Lookup:
-        """From (source key, fingerprint, value, contested) rows; fingerprints made under another
-        head are left out."""
-        end = len(head) + HASH_DIGITS
+    def of(cls, rows: Sequence[tuple[Any, ...]], head: str) -> Lookup:
+        """From (source key, fingerprint, value[, contested]) rows, the value an integer or an E.164
+        mobile (kept as its number); fingerprints made under another head are left out. Built column
+        by column: a full refresh builds one from every synced contact."""
         fresh = [r for r in rows if r[1].startswith(head)]
-        keys = key_hashes([r[0] for r in fresh])
-        prints = np.array([int(r[1][len(head) : end], 16) for r in fresh], dtype=np.uint64)
-        values = np.array([r[2] for r in fresh], dtype=np.int64)
-        flags = np.array(
-            [(CONTESTED if r[3] else 0) | (FIELDS if r[1].endswith(FIELDS_LEFT_OUT) else 0) for r in fresh],
-            dtype=np.int8,
+        if not fresh:
+            empty = np.empty(0, dtype=np.uint64)
+            return cls(empty, empty, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8))
+        keys, prints, values = (list(map(itemgetter(i), fresh)) for i in range(3))
+        start, end = len(head), len(head) + HASH_DIGITS
+        hashes = np.frombuffer(bytes.fromhex("".join(p[start:end] for p in prints)), dtype=">u8")
+        if isinstance(values[0], str):
+            values = [v[1:] for v in values]  # an E.164 mobile: its digits
+        flags = np.array([p.endswith(FIELDS_LEFT_OUT) for p in prints], dtype=np.int8) * FIELDS
+        if len(fresh[0]) > 3:
+            flags |= np.array(list(map(itemgetter(3), fresh)), dtype=np.int8) * CONTESTED
+        key_hash = key_hashes(keys)
+        order = np.lexsort((hashes, key_hash))
+        return cls(
+            key_hash[order],
+            hashes.astype(np.uint64)[order],
+            np.array(values, dtype=np.int64)[order],
+            flags[order],
         )
-        order = np.lexsort((prints, keys))
-        return cls(keys[order], prints[order], values[order], flags[order])
 
     def find(self, keys: np.ndarray, prints: np.ndarray) -> np.ndarray:
         """The position of the entry equal to each (key hash, row hash), or `NOT_FOUND`."""
@@ -188,13 +199,12 @@ class KnownRows:
 
     def _lookups(self, keys: Sequence[str] | None) -> tuple[Lookup, Lookup, Lookup, Lookup]:
         """(contacts, rejected rows, fields left out, losers), of every key or of `keys`."""
-        contacts = [(k, p, int(m[1:]), c) for k, p, m, c in self._read(self._contacts(), keys)]
         found = self._read(self._rejects(), keys)
-        rows = [(k, p, i, False) for k, p, i, kind in found if kind == RejectKind.ROW]
-        fields = [(k, p, i, False) for k, p, i, kind in found if kind == RejectKind.FIELD]
-        losers = [(k, p, i, False) for k, p, i in self._read(self._losers(), keys)]
+        rows = [(k, p, i) for k, p, i, kind in found if kind == RejectKind.ROW]
+        fields = [(k, p, i) for k, p, i, kind in found if kind == RejectKind.FIELD]
+        losers = self._read(self._losers(), keys)
         return (
-            Lookup.of(contacts, self.head),
+            Lookup.of(self._read(self._contacts(), keys), self.head),
             Lookup.of(rows, self.head),
             Lookup.of(fields, self.head),
             Lookup.of(losers, self.head),
