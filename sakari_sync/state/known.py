@@ -16,7 +16,7 @@ unrelated 64-bit hashes at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -30,6 +30,7 @@ from sakari_sync.outcomes import LedgerStatus, RejectKind
 from sakari_sync.state.schema import ledger, optouts, rejects, staging
 
 KEYS_PER_LOOKUP = 5_000  # keys per `IN (...)` when a page's keys are looked up in the database
+ROWS_PER_FETCH = 50_000  # rows in memory at once while the lookups are built (not the whole ledger)
 NOT_FOUND = -1
 HASH_DIGITS = 16  # hex digits of the row hash in a fingerprint, after the settings head
 FIELDS_LEFT_OUT = "~f"
@@ -91,6 +92,23 @@ class Lookup:
             flags[order],
         )
 
+    @classmethod
+    def join(cls, parts: Sequence[Lookup]) -> Lookup:
+        """One lookup of the entries of several."""
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return cls.of([], "")
+        keys = np.concatenate([p.keys for p in parts])
+        prints = np.concatenate([p.prints for p in parts])
+        order = np.lexsort((prints, keys))
+        return cls(
+            keys[order],
+            prints[order],
+            np.concatenate([p.values for p in parts])[order],
+            np.concatenate([p.flags for p in parts])[order],
+        )
+
     def find(self, keys: np.ndarray, prints: np.ndarray) -> np.ndarray:
         """The position of the entry equal to each (key hash, row hash), or `NOT_FOUND`."""
         found = np.full(len(keys), NOT_FOUND, dtype=np.int64)
@@ -126,10 +144,10 @@ def _at(values: np.ndarray, positions: np.ndarray, missing: int) -> np.ndarray:
     return picked
 
 
-def driver_rows(conn: sa.Connection, query: sa.Select[Any]) -> list[Any]:
-    """The rows of `query` as the driver's tuples. A full refresh reads a row per synced contact, and
-    SQLAlchemy's result rows cost about half again as much as the read itself; the columns read here
-    are plain text and numbers, which need none of its processing."""
+def driver_rows(conn: sa.Connection, query: sa.Select[Any]) -> Iterator[list[Any]]:
+    """The rows of `query` as the driver's tuples, `ROWS_PER_FETCH` at a time. A full refresh reads a
+    row per synced contact, and SQLAlchemy's result rows cost about half again as much as the read
+    itself; the columns read here are plain text and numbers, which need none of its processing."""
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params: Any = compiled.params
     if compiled.positiontup is not None:
@@ -137,7 +155,8 @@ def driver_rows(conn: sa.Connection, query: sa.Select[Any]) -> list[Any]:
     cursor = conn.connection.cursor()
     try:
         cursor.execute(str(compiled), params)
-        return list(cursor.fetchall())
+        while rows := cursor.fetchmany(ROWS_PER_FETCH):
+            yield list(rows)
     finally:
         cursor.close()
 
@@ -199,26 +218,32 @@ class KnownRows:
 
     def _lookups(self, keys: Sequence[str] | None) -> tuple[Lookup, Lookup, Lookup, Lookup]:
         """(contacts, rejected rows, fields left out, losers), of every key or of `keys`."""
-        found = self._read(self._rejects(), keys)
-        rows = [(k, p, i) for k, p, i, kind in found if kind == RejectKind.ROW]
-        fields = [(k, p, i) for k, p, i, kind in found if kind == RejectKind.FIELD]
-        losers = self._read(self._losers(), keys)
+        rows, fields = [], []
+        for found in self._read(self._rejects(), keys):
+            rows.append(
+                Lookup.of([(k, p, i) for k, p, i, kind in found if kind == RejectKind.ROW], self.head)
+            )
+            fields.append(
+                Lookup.of([(k, p, i) for k, p, i, kind in found if kind == RejectKind.FIELD], self.head)
+            )
         return (
-            Lookup.of(self._read(self._contacts(), keys), self.head),
-            Lookup.of(rows, self.head),
-            Lookup.of(fields, self.head),
-            Lookup.of(losers, self.head),
+            Lookup.join([Lookup.of(found, self.head) for found in self._read(self._contacts(), keys)]),
+            Lookup.join(rows),
+            Lookup.join(fields),
+            Lookup.join([Lookup.of(found, self.head) for found in self._read(self._losers(), keys)]),
         )
 
-    def _read(self, query: sa.Select[Any], keys: Sequence[str] | None) -> list[Any]:
+    def _read(self, query: sa.Select[Any], keys: Sequence[str] | None) -> Iterator[list[Any]]:
+        """The rows of `query` (for `keys` only, unless None), a fetch at a time."""
         source_key = query.selected_columns[0]
         with self.engine.connect() as conn:
             if keys is None:
-                return driver_rows(conn, query)
-            rows: list[Any] = []
+                yield from driver_rows(conn, query)
+                return
             for start in range(0, len(keys), KEYS_PER_LOOKUP):
-                rows += driver_rows(conn, query.where(source_key.in_(keys[start : start + KEYS_PER_LOOKUP])))
-            return rows
+                yield from driver_rows(
+                    conn, query.where(source_key.in_(keys[start : start + KEYS_PER_LOOKUP]))
+                )
 
     def _contacts(self) -> sa.Select[Any]:
         """Contacts Sakari holds with the payload of a fingerprinted row, not opted out."""
