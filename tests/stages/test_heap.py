@@ -8,6 +8,7 @@ from sakari_sync.stages.heap import frozen_heap
 
 
 def test_the_heap_is_frozen_within_the_block_and_handed_back_after() -> None:
+    """An object alive before the block is out of the collector's generations within it, back after."""
     before: list[int] = []  # a container: tracked by the collector
 
     def collectable() -> bool:
@@ -22,6 +23,7 @@ def test_the_heap_is_frozen_within_the_block_and_handed_back_after() -> None:
 
 
 def test_it_is_handed_back_even_when_the_block_fails() -> None:
+    """A failing block still unfreezes the heap."""
     try:
         with frozen_heap():
             raise RuntimeError("the load stopped")
@@ -31,11 +33,13 @@ def test_it_is_handed_back_even_when_the_block_fails() -> None:
 
 
 def test_a_heap_someone_else_froze_stays_frozen() -> None:
+    """A heap frozen before the block stays frozen after it. (Frozen objects that die meanwhile leave
+    the count, so it may shrink a little; unfreezing would empty it.)"""
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
         with frozen_heap():
             pass
-        assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() > 0.9 * frozen
     finally:
         gc.unfreeze()

@@ -14,6 +14,7 @@ def fp(row_hash: int, *, fields: bool = False) -> str:
 
 
 def test_a_row_is_found_only_when_its_key_and_its_row_hash_both_match() -> None:
+    """Same key and row hash: found, with the entry's value and flags; any other pair: not found."""
     lookup = Lookup.of(
         [("1", fp(10), "+14155550001", 0), ("2", fp(20, fields=True), "+14155550002", 1)], HEAD
     )
@@ -24,6 +25,7 @@ def test_a_row_is_found_only_when_its_key_and_its_row_hash_both_match() -> None:
 
 
 def test_fingerprints_of_other_settings_never_match() -> None:
+    """A fingerprint made under other settings (another head) is left out of the lookup."""
     lookup = Lookup.of([("1", "cd" * 8 + f"{10:016x}", 7)], HEAD)
     assert lookup.find(key_hashes(["1"]), np.array([10], dtype=np.uint64)).tolist() == [NOT_FOUND]
 

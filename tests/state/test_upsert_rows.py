@@ -51,6 +51,7 @@ def test_new_keys_are_inserted_and_known_keys_get_the_update_columns(
 
 
 def test_no_rows_writes_nothing(sqlite_url: str) -> None:
+    """An empty batch is no statement at all."""
     engine = connect_state(sqlite_url)
     with engine.begin() as conn:
         upsert_rows(conn, rates, COLUMNS, [], update=("rate",))
