@@ -37,8 +37,8 @@ FAULTS = {
     "latency": 0.002,
     "latency_jitter": 0.002,
     "token_ttl": 3.0,
-    "throttle_burst_every": 6.0,
-    "throttle_burst_length": 0.5,
+    "throttle_burst_every": 2.0,  # a burst every 2 s: the run takes about 5 s
+    "throttle_burst_length": 0.3,
 }
 
 
