@@ -72,8 +72,8 @@ async def stage_source(
             stage_page(staging, run_id, result, page_no)
         elif kept or not result.field_issues.empty:  # a few rows: no task run for them (see INLINE_ROWS)
             stage_page.fn(staging, run_id, result, page_no)
-        extracted += kept + split.known + split.rejected
-        valid += len(result.valid) + split.known
+        extracted += kept + split.set_aside
+        valid += len(result.valid) + split.known + split.again
         rejected += len(result.rejects) + split.rejected
         skipped += split.known
         fingerprinted += int(result.valid[FINGERPRINT].notna().sum())

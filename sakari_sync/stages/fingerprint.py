@@ -144,18 +144,25 @@ def _hashable(column: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class Split:
-    """A page cut in two: the rows still to transform, how many rows were found as the ledger holds
-    them or as the last run staged them (`known`) or rejected them (`rejected`), and the row fingerprint
-    of each key still to transform (None for a key the page holds twice, which is never skipped)."""
+    """A page cut in two: the rows still to transform; how many rows were found as the ledger holds
+    them (`known`: unchanged contacts), as the last run rejected them (`rejected`) or as it staged them
+    when they lost the de-duplication (`again`); and the row fingerprint of each key still to
+    transform (None for a key the page holds twice, which is never skipped)."""
 
     rest: pd.DataFrame
     known: int
     prints: dict[str, str | None]
     rejected: int = 0
+    again: int = 0
+
+    @property
+    def set_aside(self) -> int:
+        """The rows that skipped the transform."""
+        return self.known + self.rejected + self.again
 
     def mostly_known(self, rest_below: int) -> bool:
         """Whether the page's rows were found unchanged but for fewer than `rest_below`."""
-        return len(self.rest) < rest_below and (self.known + self.rejected > 0 or self.rest.empty)
+        return len(self.rest) < rest_below and (self.set_aside > 0 or self.rest.empty)
 
     def fingerprint(self, result: TransformResult) -> TransformResult:
         """The transform's result with the fingerprint of each valid row, rejected row and field left
@@ -229,7 +236,7 @@ class Skipper:
         rest_keys = [k for k, kept in zip(keys, keep, strict=True) if kept]
         rest = rows if keep.all() else rows[keep].reset_index(drop=True)
         prints = self._prints(rest_keys, hashes[keep], once[keep])
-        return Split(rest, int(unchanged.sum() + lost.sum()), prints, int(rejected.sum()))
+        return Split(rest, int(unchanged.sum()), prints, int(rejected.sum()), int(lost.sum()))
 
     def _contested(
         self,

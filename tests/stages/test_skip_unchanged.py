@@ -82,7 +82,7 @@ class State:
         for start in range(0, len(rows), 4):
             split = skipper.split(rows.iloc[start : start + 4].reset_index(drop=True))
             self.stage(run_id, split, p)
-            skipped += split.known + split.rejected
+            skipped += split.set_aside
         shared = skipper.shared_mobiles()  # read again by key and transformed, as the flow does
         if shared:
             again = rows[rows["id"].astype(str).isin(shared)].reset_index(drop=True)
