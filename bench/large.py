@@ -1,8 +1,8 @@
 """`python -m bench --large N`: the memory, rerun and unchanged-throughput cases at N rows (the issue's
 1,000,000), written into their own section of BENCHMARKS.md.
 
-At ~1,200 creates/s a 1,000,000-row initial sync one contact at a time would take about 12 minutes, so
-both initial loads here (N rows, and N/10 for the memory ratio) go through CSV uploads
+At ~2,800 creates/s a 1,000,000-row initial sync one contact at a time would take about 6 minutes (a
+CSV load takes 2), so both initial loads here (N rows, and N/10 for the memory ratio) go through CSV uploads
 (`sakari.load_mode: bulk`). A CSV cannot assign lists, so the mapping leaves the list column out (with
 it, three contacts in four would go one by one); every run of this section uses that same mapping.
 """

@@ -194,8 +194,8 @@ _LARGE_TEMPLATE = """\
 Written by `{command}` on {when}; that run took {seconds:,.0f} s (load average at
 its start: {load}). It runs only what these figures need: initial loads of {small:,} and {rows:,}
 rows, a no-change full refresh of the large one, and a bare read of its rows. Both initial loads go
-through CSV uploads (`sakari.load_mode: bulk`), because one contact at a time (about 1,200 creates/s
-on this machine, case 1) would take a quarter of an hour more; a CSV cannot assign lists, so every
+through CSV uploads (`sakari.load_mode: bulk`), because one contact at a time (about 2,800 creates/s
+on this machine, case 1) would take three times as long; a CSV cannot assign lists, so every
 run of this section maps the sample's columns without `segments`. Case 5's ratio is therefore
 against a CSV initial load, which is faster than the per-contact one (case 10 above), so its bar is
 harder here. Case 7 compares the two initial loads' peaks; case 9 is measured as in the table above.
