@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prefect import get_run_logger, task
+from prefect import Task, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 
@@ -65,26 +65,26 @@ def read_source(engine: Engine, source: SourceConfig, cursor: Any, pending: set[
     nulls = extract_null_keys(engine, source, cursor)
     if not nulls.rows.empty:
         yield nulls
-    wanted = sorted(pending)
-    for read_no, start in enumerate(range(0, len(wanted), KEYS_PER_READ)):
-        page = extract_pending(engine, source, wanted[start : start + KEYS_PER_READ], read_no)
+    for page in _by_key(extract_pending, engine, source, sorted(pending)):
         pending.difference_update(key_texts(page, source))
         if not page.rows.empty:
             yield page
 
 
-@task(name="extract-again", task_run_name="extract-again-{read_no}", cache_policy=NO_CACHE)
-def extract_again(engine: Engine, source: SourceConfig, keys: list[str], read_no: int) -> Page:
-    """Read again, by key, rows found unchanged whose mobile a changed row shares."""
-    return Page.of(read_keys(engine, source, keys), source)
+# The same read by key, named for its purpose in the UI: rows found unchanged whose mobile a changed
+# row shares, read again for the de-duplication rule.
+extract_again = extract_pending.with_options(name="extract-again", task_run_name="extract-again-{read_no}")
 
 
 def read_again(engine: Engine, source: SourceConfig, keys: list[str]) -> Iterator[Page]:
     """The rows of `keys`, a page per `KEYS_PER_READ` keys."""
+    return (page for page in _by_key(extract_again, engine, source, keys) if not page.rows.empty)
+
+
+def _by_key(read: Task[..., Page], engine: Engine, source: SourceConfig, keys: list[str]) -> Iterator[Page]:
+    """`read` (a task reading rows by key) of `keys`, `KEYS_PER_READ` at a time."""
     for read_no, start in enumerate(range(0, len(keys), KEYS_PER_READ)):
-        page = extract_again(engine, source, keys[start : start + KEYS_PER_READ], read_no)
-        if not page.rows.empty:
-            yield page
+        yield read(engine, source, keys[start : start + KEYS_PER_READ], read_no)
 
 
 def key_texts(page: Page, source: SourceConfig) -> set[str]:

@@ -24,7 +24,6 @@ from sakari_sync.outcomes import Change, Outcome
 from sakari_sync.progress import StageProgress
 from sakari_sync.stages.breaker import Breaker
 from sakari_sync.stages.bulk import send_bulk
-from sakari_sync.stages.heap import frozen_heap
 from sakari_sync.stages.load import LoadCounts, Loaded, run_batches, send_batch, undelivered
 from sakari_sync.state.ledger import Ledger
 from sakari_sync.state.rates import read_rate, write_rate
@@ -122,14 +121,13 @@ async def load_changes(
 
     stopped: Exception | None = None
     try:
-        with frozen_heap():  # full collections would walk the whole process, again and again
-            await run_batches(
-                staging.iter_changes(run_id, cfg.batch_size),
-                send,
-                breaker,
-                in_flight=BATCHES_IN_FLIGHT,
-                done=done,
-            )
+        await run_batches(
+            staging.iter_changes(run_id, cfg.batch_size),
+            send,
+            breaker,
+            in_flight=BATCHES_IN_FLIGHT,
+            done=done,
+        )
     except Exception as exc:
         stopped = exc
     finally:

@@ -111,11 +111,6 @@ def row_hashes(rows: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
-def row_fingerprints(rows: pd.DataFrame, columns: Sequence[str], settings: str) -> list[str]:
-    """Each row's fingerprint: the settings fingerprint's head, then the hash of `columns`' values."""
-    return fingerprints(row_hashes(rows, columns), settings_head(settings))
-
-
 def settings_head(settings: str) -> str:
     """What prefixes every row fingerprint made under these settings."""
     return settings[:_SETTINGS_PART]

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sakari_sync.outcomes import LedgerStatus, RejectKind
-from sakari_sync.state.schema import ledger, optouts, rejects, staging
+from sakari_sync.state.schema import KEPT_LOSER, ledger, opted_out, rejects, staging
 
 KEYS_PER_LOOKUP = 5_000  # keys per `IN (...)` when a page's keys are looked up in the database
 ROWS_PER_FETCH = 50_000  # rows in memory at once while the lookups are built (not the whole ledger)
@@ -247,11 +247,6 @@ class KnownRows:
 
     def _contacts(self) -> sa.Select[Any]:
         """Contacts Sakari holds with the payload of a fingerprinted row, not opted out."""
-        opted_out = (
-            sa.select(sa.literal(1))
-            .where(optouts.c.sync_name == self.sync_name, optouts.c.mobile == ledger.c.mobile)
-            .exists()
-        )
         return sa.select(
             ledger.c.source_key,
             ledger.c.source_fingerprint,
@@ -263,7 +258,7 @@ class KnownRows:
             # Only an accepted payload's row gets a fingerprint, so its hash is there too; the index
             # `ix_sakari_ledger_known` covers every column named here.
             ledger.c.source_fingerprint.is_not(None),
-            ~opted_out,
+            ~opted_out(self.sync_name, ledger.c.mobile),
         )
 
     def _losers(self) -> sa.Select[Any]:
@@ -271,9 +266,7 @@ class KnownRows:
         return sa.select(staging.c.source_key, staging.c.source_fingerprint, staging.c.id).where(
             staging.c.sync_name == self.sync_name,
             staging.c.run_id != self.run_id,
-            staging.c.is_winner.is_(False),
-            staging.c.source_fingerprint.is_not(None),
-            staging.c.payload != "",  # transformed: a row staged unchanged has no payload of its own
+            KEPT_LOSER,
         )
 
     def _rejects(self) -> sa.Select[Any]:

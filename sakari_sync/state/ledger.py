@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from sakari_sync.outcomes import PENDING, ContactResult, LedgerStatus, Outcome
 from sakari_sync.state.known import mobile_numbers
-from sakari_sync.state.schema import bound, insert_rows, ledger, optouts, outcomes, upsert_rows
+from sakari_sync.state.schema import bound, insert_rows, ledger, opted_out, optouts, outcomes, upsert_rows
 
 _IN_CLAUSE = 500  # keys per UPDATE ... WHERE source_key IN (...)
 _OUTCOME_COLUMNS = ("sync_name", "run_id", "source_key", "mobile", "outcome", "error_code", "error", "at")
@@ -114,11 +114,7 @@ class Ledger:
 
     # -- read-back (reconcile) --------------------------------------------------------------------
     def _accepted(self) -> sa.Select[Any]:
-        blocked = (
-            sa.select(sa.literal(1))
-            .where(optouts.c.sync_name == self.sync_name, optouts.c.mobile == ledger.c.mobile)
-            .exists()
-        )
+        blocked = opted_out(self.sync_name, ledger.c.mobile)
         return sa.select(
             ledger.c.mobile,
             ledger.c.source_key,

@@ -155,6 +155,20 @@ locks = sa.Table(
 )
 
 
+KEPT_LOSER = sa.and_(
+    staging.c.is_winner.is_(False), staging.c.source_fingerprint.is_not(None), staging.c.payload != ""
+)
+"""A staged row a run keeps for the next (`Staging.clear`): one that lost the de-duplication, transformed
+(a row staged unchanged has no payload of its own) and fingerprinted."""
+
+
+def opted_out(sync_name: str, mobile: sa.ColumnElement[str]) -> sa.Exists:
+    """Whether the sync knows `mobile` (a column of the enclosing query) opted out."""
+    return (
+        sa.select(sa.literal(1)).where(optouts.c.sync_name == sync_name, optouts.c.mobile == mobile).exists()
+    )
+
+
 _DRIVER_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # paramstyles insert_rows writes
 
 
@@ -173,11 +187,15 @@ def insert_rows(
     if marker is None:
         conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
+    conn.exec_driver_sql(_insert_sql(conn, table, columns, marker), list(rows))
+
+
+def _insert_sql(conn: sa.Connection, table: sa.Table, columns: Sequence[str], marker: str) -> str:
+    """The driver's own `INSERT INTO table (columns) VALUES (markers)`."""
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     marks = ", ".join([marker] * len(columns))
-    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608  # names from the schema
-    conn.exec_driver_sql(sql, list(rows))
+    return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608  # names from the schema
 
 
 def upsert_rows(
@@ -202,10 +220,7 @@ def upsert_rows(
         return
     quote = conn.dialect.identifier_preparer.quote
     keys = [c.name for c in table.primary_key.columns]
-    insert = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608  # names from the schema
-        f"VALUES ({', '.join([marker] * len(columns))})"
-    )
+    insert = _insert_sql(conn, table, columns, marker)
     if conn.dialect.name in _DIALECT_INSERTS:
         sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update)
         on_conflict = f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {sets}"

@@ -28,7 +28,15 @@ from sakari_sync.outcomes import (
     RejectKind,
 )
 from sakari_sync.state.carry import Carried, write_carried
-from sakari_sync.state.schema import FINGERPRINT, insert_rows, ledger, optouts, rejects, staging
+from sakari_sync.state.schema import (
+    FINGERPRINT,
+    KEPT_LOSER,
+    insert_rows,
+    ledger,
+    opted_out,
+    rejects,
+    staging,
+)
 
 _IN_CLAUSE = 500  # ids per UPDATE ... WHERE id IN (...)
 
@@ -59,12 +67,9 @@ class Staging:
         run's can be queried; when the next begins (`rejects_too`) only the latest run's stay, for it to
         take over those of unchanged rows (`Skipper`). Both go once this run's are staged
         (`drop_older`)."""
-        losers = sa.and_(  # transformed rows only: a row staged unchanged has no payload of its own
-            staging.c.is_winner.is_(False), staging.c.source_fingerprint.is_not(None), staging.c.payload != ""
-        )
         kept = (
             sa.select(staging.c.run_id)
-            .where(staging.c.sync_name == self.sync_name, losers)
+            .where(staging.c.sync_name == self.sync_name, KEPT_LOSER)
             .order_by(staging.c.id.desc())
             .limit(1)
             .scalar_subquery()
@@ -73,7 +78,7 @@ class Staging:
             conn.execute(
                 staging.delete().where(
                     staging.c.sync_name == self.sync_name,
-                    sa.not_(sa.and_(losers, staging.c.run_id == kept)),
+                    sa.not_(sa.and_(KEPT_LOSER, staging.c.run_id == kept)),
                 )
             )
             if rejects_too:
@@ -195,11 +200,7 @@ class Staging:
 
     def _winners_with_ledger(self, run_id: str) -> sa.Select[Any]:
         s = staging
-        blocked = (
-            sa.select(sa.literal(1))
-            .where(optouts.c.sync_name == self.sync_name, optouts.c.mobile == s.c.mobile)
-            .exists()
-        )
+        blocked = opted_out(self.sync_name, s.c.mobile)
         return (
             sa.select(
                 s.c.mobile,

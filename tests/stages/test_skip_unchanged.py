@@ -15,7 +15,7 @@ from sqlalchemy.pool import StaticPool
 
 from sakari_sync.config import SyncParameters
 from sakari_sync.outcomes import ContactResult, Outcome, Refusal, RejectKind
-from sakari_sync.stages.fingerprint import Skipper, Split, row_fingerprints
+from sakari_sync.stages.fingerprint import Skipper, Split, fingerprints, row_hashes, settings_head
 from sakari_sync.stages.transform import transform_chunk
 from sakari_sync.state.known import mobile_texts
 from sakari_sync.state.ledger import Ledger
@@ -297,6 +297,11 @@ def test_a_refused_contact_is_never_skipped(synced: Any) -> None:
     assert {key for _, key, *_ in state.run(frame(rows), params(), {"+14155552671"})[0]} == {"1"}
     sent, skipped = state.run(frame(rows), params(), set())
     assert ({key for _, key, *_ in sent}, skipped) == ({"1"}, 2)
+
+
+def row_fingerprints(rows: pd.DataFrame, columns: list[str], settings: str) -> list[str]:
+    """Each row's fingerprint as the ledger stores it."""
+    return fingerprints(row_hashes(rows, columns), settings_head(settings))
 
 
 def test_row_fingerprints_tell_types_and_values_apart() -> None:
